@@ -1,0 +1,496 @@
+/* codes.c - the reply-code table (RFC 5321 §4.3.2, the seeds, RFC 7504).
+ *
+ * One row per (command, code, profile).  A row applies to a reply when the
+ * command matches (ANY matches every command except the greeting), the
+ * profile matches, its context holds and, for extension rows, the
+ * extension keyword was advertised in the EHLO reply.
+ *
+ * Sources:
+ *   RFC 5321 §4.3.2       per-command sequences, plus "any SMTP command can
+ *                         return 500, 501, 421"
+ *   seed 000              000_3395cd3f3773d80b.txt: RFC 821-era table incl.
+ *                         SEND, SOML, SAML, TURN, 200 (RFC 876), 521 (RFC 1846)
+ *   seed 004              004_dc86c7ccf5c28e7f.txt: the RFC 2821 §4.3.2 list
+ */
+#include "codes.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define ANY "*"
+#define P5 (1u << PROFILE_RFC5321)
+#define P8 (1u << PROFILE_RFC821)
+#define PB (P5 | P8)
+
+enum row_ctx {
+    CTX_ALWAYS = 0,
+    CTX_REFUSED         /* only after a 554/521 greeting */
+};
+
+struct code_row {
+    const char *cmd;
+    int code;
+    unsigned profiles;
+    enum row_ctx ctx;
+    const char *ext;    /* EHLO keyword the row depends on, or NULL */
+    const char *source;
+};
+
+#define S4332 "RFC 5321 §4.3.2"
+#define S4332ANY "RFC 5321 §4.3.2 (any command)"
+#define SEED0 "seed 000 (RFC 821 table)"
+#define SEED4 "seed 004 (RFC 2821 §4.3.2)"
+#define F6 "seed 000; RFC 5321 App. F.6 (servers MAY implement)"
+
+static const struct code_row rows[] = {
+    /* Connection establishment */
+    { CMD_GREETING, 220, PB, CTX_ALWAYS, NULL, S4332 },
+    { CMD_GREETING, 554, PB, CTX_ALWAYS, NULL, S4332 " (no SMTP service here, §3.1)" },
+    { CMD_GREETING, 521, PB, CTX_ALWAYS, NULL, "RFC 7504 §3 (host does not accept mail)" },
+    { CMD_GREETING, 421, PB, CTX_ALWAYS, NULL, SEED0 "; RFC 5321 §3.8" },
+
+    /* Any command (RFC 5321 §4.3.2, first paragraphs) */
+    { ANY, 500, P5, CTX_ALWAYS, NULL, S4332ANY },
+    { ANY, 501, P5, CTX_ALWAYS, NULL, S4332ANY },
+    { ANY, 421, P5, CTX_ALWAYS, NULL, S4332ANY },
+    /* After a 554 greeting the server SHOULD answer 503 (§3.1). */
+    { ANY, 503, PB, CTX_REFUSED, NULL, "RFC 5321 §3.1 (after a 554 greeting)" },
+
+    /* EHLO or HELO */
+    { "EHLO", 250, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EHLO", 504, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EHLO", 550, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EHLO", 502, P5, CTX_ALWAYS, NULL, S4332 " (old-style server without EHLO)" },
+    { "HELO", 250, P5, CTX_ALWAYS, NULL, S4332 },
+    { "HELO", 504, P5, CTX_ALWAYS, NULL, S4332 },
+    { "HELO", 550, P5, CTX_ALWAYS, NULL, S4332 },
+    { "HELO", 502, P5, CTX_ALWAYS, NULL, S4332 },
+
+    /* MAIL */
+    { "MAIL", 250, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 552, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 451, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 452, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 550, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 553, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 503, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 455, P5, CTX_ALWAYS, NULL, S4332 },
+    { "MAIL", 555, P5, CTX_ALWAYS, NULL, S4332 "; §4.1.1.11" },
+
+    /* RCPT */
+    { "RCPT", 250, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 251, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 550, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 551, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 552, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 553, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 450, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 451, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 452, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 503, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 455, P5, CTX_ALWAYS, NULL, S4332 },
+    { "RCPT", 555, P5, CTX_ALWAYS, NULL, S4332 "; §4.1.1.11" },
+
+    /* DATA: the intermediate 354 and the errors to the command itself */
+    { "DATA", 354, P5, CTX_ALWAYS, NULL, S4332 },
+    { "DATA", 503, P5, CTX_ALWAYS, NULL, S4332 },
+    { "DATA", 554, P5, CTX_ALWAYS, NULL, S4332 },
+    { "DATA", 451, P5, CTX_ALWAYS, NULL, SEED4 },
+
+    /* The reply to the end of mail data */
+    { CMD_END_OF_DATA, 250, P5, CTX_ALWAYS, NULL, S4332 },
+    { CMD_END_OF_DATA, 552, P5, CTX_ALWAYS, NULL, S4332 },
+    { CMD_END_OF_DATA, 554, P5, CTX_ALWAYS, NULL, S4332 },
+    { CMD_END_OF_DATA, 451, P5, CTX_ALWAYS, NULL, S4332 },
+    { CMD_END_OF_DATA, 452, P5, CTX_ALWAYS, NULL, S4332 },
+    { CMD_END_OF_DATA, 450, P5, CTX_ALWAYS, NULL, S4332 " (policy)" },
+    { CMD_END_OF_DATA, 550, P5, CTX_ALWAYS, NULL, S4332 " (policy)" },
+
+    { "RSET", 250, P5, CTX_ALWAYS, NULL, S4332 },
+
+    { "VRFY", 250, P5, CTX_ALWAYS, NULL, S4332 },
+    { "VRFY", 251, P5, CTX_ALWAYS, NULL, S4332 },
+    { "VRFY", 252, P5, CTX_ALWAYS, NULL, S4332 },
+    { "VRFY", 550, P5, CTX_ALWAYS, NULL, S4332 },
+    { "VRFY", 551, P5, CTX_ALWAYS, NULL, S4332 },
+    { "VRFY", 553, P5, CTX_ALWAYS, NULL, S4332 },
+    { "VRFY", 502, P5, CTX_ALWAYS, NULL, S4332 },
+    { "VRFY", 504, P5, CTX_ALWAYS, NULL, S4332 },
+
+    { "EXPN", 250, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EXPN", 252, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EXPN", 550, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EXPN", 500, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EXPN", 502, P5, CTX_ALWAYS, NULL, S4332 },
+    { "EXPN", 504, P5, CTX_ALWAYS, NULL, S4332 },
+
+    { "HELP", 211, P5, CTX_ALWAYS, NULL, S4332 },
+    { "HELP", 214, P5, CTX_ALWAYS, NULL, S4332 },
+    { "HELP", 502, P5, CTX_ALWAYS, NULL, S4332 },
+    { "HELP", 504, P5, CTX_ALWAYS, NULL, S4332 },
+
+    { "NOOP", 250, P5, CTX_ALWAYS, NULL, S4332 },
+
+    { "QUIT", 221, P5, CTX_ALWAYS, NULL, S4332 },
+
+    /* A verb the server does not know: 500 (§4.2.4), plus the any-command
+     * codes above. */
+    { CMD_UNKNOWN, 500, P5, CTX_ALWAYS, NULL, "RFC 5321 §4.2.4 (unrecognized command: 500)" },
+
+    /* SEND, SOML, SAML: RFC 821 commands; RFC 5321 App. F.6 lets servers
+     * implement them with the RFC 821 model, whose codes seed 000 lists. */
+    { "SEND", 250, PB, CTX_ALWAYS, NULL, F6 },
+    { "SEND", 552, PB, CTX_ALWAYS, NULL, F6 },
+    { "SEND", 451, PB, CTX_ALWAYS, NULL, F6 },
+    { "SEND", 452, PB, CTX_ALWAYS, NULL, F6 },
+    { "SEND", 500, PB, CTX_ALWAYS, NULL, F6 },
+    { "SEND", 501, PB, CTX_ALWAYS, NULL, F6 },
+    { "SEND", 502, PB, CTX_ALWAYS, NULL, F6 },
+    { "SEND", 421, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 250, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 552, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 451, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 452, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 500, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 501, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 502, PB, CTX_ALWAYS, NULL, F6 },
+    { "SOML", 421, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 250, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 552, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 451, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 452, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 500, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 501, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 502, PB, CTX_ALWAYS, NULL, F6 },
+    { "SAML", 421, PB, CTX_ALWAYS, NULL, F6 },
+    /* TURN: seed 000; deprecated by RFC 5321 App. F.1 (the legacy suite
+     * judges acceptance; the table only knows the codes). */
+    { "TURN", 250, PB, CTX_ALWAYS, NULL, SEED0 },
+    { "TURN", 502, PB, CTX_ALWAYS, NULL, SEED0 },
+    { "TURN", 500, PB, CTX_ALWAYS, NULL, SEED0 },
+    { "TURN", 503, PB, CTX_ALWAYS, NULL, SEED0 },
+
+    /* The RFC 821 profile: seed 000 row by row. */
+    { "HELO", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELO", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELO", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELO", 504, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELO", 521, P8, CTX_ALWAYS, NULL, SEED0 " (RFC 1846)" },
+    { "HELO", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EHLO", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EHLO", 550, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EHLO", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EHLO", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EHLO", 504, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EHLO", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "MAIL", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "MAIL", 552, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "MAIL", 451, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "MAIL", 452, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "MAIL", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "MAIL", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "MAIL", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 251, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 550, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 551, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 552, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 553, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 450, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 451, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 452, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 503, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RCPT", 521, P8, CTX_ALWAYS, NULL, SEED0 " (RFC 1846)" },
+    { "RCPT", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "DATA", 354, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "DATA", 451, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "DATA", 554, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "DATA", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "DATA", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "DATA", 503, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "DATA", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { CMD_END_OF_DATA, 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { CMD_END_OF_DATA, 552, P8, CTX_ALWAYS, NULL, SEED0 },
+    { CMD_END_OF_DATA, 554, P8, CTX_ALWAYS, NULL, SEED0 },
+    { CMD_END_OF_DATA, 451, P8, CTX_ALWAYS, NULL, SEED0 },
+    { CMD_END_OF_DATA, 452, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RSET", 200, P8, CTX_ALWAYS, NULL, SEED0 " (RFC 876)" },
+    { "RSET", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RSET", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RSET", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RSET", 504, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "RSET", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 251, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 550, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 551, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 553, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 502, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 504, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "VRFY", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EXPN", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EXPN", 550, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EXPN", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EXPN", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EXPN", 502, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EXPN", 504, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "EXPN", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELP", 211, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELP", 214, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELP", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELP", 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELP", 502, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELP", 504, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "HELP", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "NOOP", 200, P8, CTX_ALWAYS, NULL, SEED0 " (RFC 876)" },
+    { "NOOP", 250, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "NOOP", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "NOOP", 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "QUIT", 221, P8, CTX_ALWAYS, NULL, SEED0 },
+    { "QUIT", 500, P8, CTX_ALWAYS, NULL, SEED0 },
+    { CMD_UNKNOWN, 500, P8, CTX_ALWAYS, NULL, SEED0 " (500 command unrecognized)" },
+    { CMD_UNKNOWN, 501, P8, CTX_ALWAYS, NULL, SEED0 },
+    { CMD_UNKNOWN, 421, P8, CTX_ALWAYS, NULL, SEED0 },
+    /* Extension rows (STARTTLS, AUTH, ...) go here with their keyword in
+     * the ext column; they apply only when the server advertised it. */
+};
+
+/* Verbs that are table commands only under some profiles.  Under
+ * rfc5321, SEND/SOML/SAML/TURN keep their seed 000 rows (App. F). */
+static const struct {
+    const char *verb;
+    unsigned profiles;
+} verbs[] = {
+    { "EHLO", PB }, { "HELO", PB }, { "MAIL", PB }, { "RCPT", PB },
+    { "DATA", PB }, { "RSET", PB }, { "VRFY", PB }, { "EXPN", PB },
+    { "HELP", PB }, { "NOOP", PB }, { "QUIT", PB }, { "SEND", PB },
+    { "SOML", PB }, { "SAML", PB }, { "TURN", PB },
+};
+
+/* RFC 5321 §4.5.3.2 client timeouts; commands not named there use the
+ * 5-minute figure the section gives for the greeting, MAIL and RCPT. */
+static const struct {
+    const char *cmd;
+    int seconds;
+    const char *section;
+} timeouts[] = {
+    { CMD_GREETING, 300, "RFC 5321 §4.5.3.2.1" },
+    { "MAIL", 300, "RFC 5321 §4.5.3.2.2" },
+    { "RCPT", 300, "RFC 5321 §4.5.3.2.3" },
+    { "DATA", 120, "RFC 5321 §4.5.3.2.4" },
+    { CMD_END_OF_DATA, 600, "RFC 5321 §4.5.3.2.6" },
+};
+
+static const struct {
+    int code;
+    const char *meaning;
+} meanings[] = {
+    { 200, "nonstandard success (RFC 876), not an RFC 5321 code" },
+    { 211, "System status, or system help reply" },
+    { 214, "Help message" },
+    { 220, "Service ready" },
+    { 221, "Service closing transmission channel" },
+    { 250, "Requested mail action okay, completed" },
+    { 251, "User not local; will forward" },
+    { 252, "Cannot VRFY user, but will accept message and attempt delivery" },
+    { 354, "Start mail input" },
+    { 421, "Service not available, closing transmission channel" },
+    { 450, "Requested mail action not taken: mailbox unavailable" },
+    { 451, "Requested action aborted: local error in processing" },
+    { 452, "Requested action not taken: insufficient system storage" },
+    { 455, "Server unable to accommodate parameters" },
+    { 500, "Syntax error, command unrecognized" },
+    { 501, "Syntax error in parameters or arguments" },
+    { 502, "Command not implemented" },
+    { 503, "Bad sequence of commands" },
+    { 504, "Command parameter not implemented" },
+    { 521, "does not accept mail (RFC 1846, RFC 7504)" },
+    { 550, "Requested action not taken: mailbox unavailable" },
+    { 551, "User not local; please try <forward-path>" },
+    { 552, "Requested mail action aborted: exceeded storage allocation" },
+    { 553, "Requested action not taken: mailbox name not allowed" },
+    { 554, "Transaction failed / No SMTP service here" },
+    { 555, "MAIL FROM/RCPT TO parameters not recognized or not implemented" },
+    { 556, "Domain does not accept mail (RFC 7504)" },
+};
+
+int profile_parse(const char *s)
+{
+    if (strcasecmp(s, "rfc5321") == 0)
+        return PROFILE_RFC5321;
+    if (strcasecmp(s, "rfc821") == 0)
+        return PROFILE_RFC821;
+    return -1;
+}
+
+const char *profile_name(enum profile p)
+{
+    return p == PROFILE_RFC821 ? "rfc821" : "rfc5321";
+}
+
+const char *codes_command(const char *verb, enum profile p)
+{
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcasecmp(verb, verbs[i].verb) == 0 &&
+            (verbs[i].profiles & (1u << p)))
+            return verbs[i].verb;
+    return CMD_UNKNOWN;
+}
+
+int codes_is_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (strcasecmp(rows[i].cmd, name) == 0 && strcmp(rows[i].cmd, ANY) != 0)
+            return 1;
+    return 0;
+}
+
+/* Is keyword kw in the space-separated list? */
+static int has_keyword(const char *list, const char *kw)
+{
+    size_t n = strlen(kw);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncasecmp(p, kw, n) == 0)
+            return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static int row_applies(const struct code_row *r, const char *cmd,
+                       const struct codes_ctx *ctx)
+{
+    int cmd_ok = strcasecmp(r->cmd, cmd) == 0 ||
+                 (strcmp(r->cmd, ANY) == 0 && strcmp(cmd, CMD_GREETING) != 0);
+    if (!cmd_ok || !(r->profiles & (1u << ctx->profile)))
+        return 0;
+    if (r->ctx == CTX_REFUSED && !ctx->refused)
+        return 0;
+    return !r->ext || has_keyword(ctx->ehlo_keywords, r->ext);
+}
+
+static void add_allowed(struct code_check *out, int code)
+{
+    size_t i = 0;
+    while (i < out->nallowed && out->allowed[i] < code)
+        i++;
+    if ((i < out->nallowed && out->allowed[i] == code) ||
+        out->nallowed == CODES_MAX_ALLOWED)
+        return;
+    memmove(&out->allowed[i + 1], &out->allowed[i],
+            (out->nallowed - i) * sizeof out->allowed[0]);
+    out->allowed[i] = code;
+    out->nallowed++;
+}
+
+/* "250, 251, 550" into dst. */
+static void format_set(const struct code_check *c, char *dst, size_t len)
+{
+    size_t used = 0;
+    dst[0] = '\0';
+    for (size_t i = 0; i < c->nallowed && used < len; i++) {
+        int n = snprintf(dst + used, len - used, "%s%d", i ? ", " : "",
+                         c->allowed[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static const char *display_name(const char *cmd)
+{
+    if (strcmp(cmd, CMD_GREETING) == 0)
+        return "the greeting";
+    if (strcmp(cmd, CMD_END_OF_DATA) == 0)
+        return "the end of data";
+    if (strcmp(cmd, CMD_UNKNOWN) == 0)
+        return "an unrecognized command";
+    return cmd;
+}
+
+static const char *set_source(enum profile p)
+{
+    return p == PROFILE_RFC821 ? "seed 000 (RFC 821 profile)"
+                               : "RFC 5321 §4.3.2";
+}
+
+void codes_check(const char *cmd, const struct codes_ctx *ctx, int code,
+                 struct code_check *out)
+{
+    int classes[10] = { 0 };
+    char set[256];
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (row_applies(&rows[i], cmd, ctx)) {
+            add_allowed(out, rows[i].code);
+            classes[rows[i].code / 100] = 1;
+        }
+    }
+    for (size_t i = 0; i < out->nallowed; i++)
+        if (out->allowed[i] == code)
+            return;                     /* V_PASS */
+    format_set(out, set, sizeof set);
+    const char *meaning = codes_meaning(code);
+    char what[160];
+    snprintf(what, sizeof what, "%d%s%s%s", code, meaning ? " (" : "",
+             meaning ? meaning : "", meaning ? ")" : "");
+    if (code < 200 || code > 599 || !classes[code / 100]) {
+        out->verdict = V_FAIL;
+        snprintf(out->reason, sizeof out->reason,
+                 "%s answered %s, a %dyz reply it can never return: %s "
+                 "allows %s; clients act on the first digit "
+                 "(RFC 5321 §4.2.1)",
+                 display_name(cmd), what, code / 100, set_source(ctx->profile),
+                 set);
+    } else {
+        out->verdict = V_WARN;
+        snprintf(out->reason, sizeof out->reason,
+                 "%s answered %s, not in its code set (%s allows %s); "
+                 "RFC 5321 §4.2: an SMTP server SHOULD send only the reply "
+                 "codes listed in this document",
+                 display_name(cmd), what, set_source(ctx->profile), set);
+    }
+}
+
+int codes_rfc_timeout(const char *cmd, const char **section)
+{
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        if (strcasecmp(cmd, timeouts[i].cmd) == 0) {
+            if (section)
+                *section = timeouts[i].section;
+            return timeouts[i].seconds;
+        }
+    }
+    if (section)
+        *section = "RFC 5321 §4.5.3.2";
+    return 300;
+}
+
+const char *codes_meaning(int code)
+{
+    for (size_t i = 0; i < sizeof meanings / sizeof meanings[0]; i++)
+        if (meanings[i].code == code)
+            return meanings[i].meaning;
+    return NULL;
+}
+
+void codes_dump(FILE *out)
+{
+    fprintf(out, "%-12s %-5s %-8s %-9s %s\n", "command", "code", "profile",
+            "context", "source");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct code_row *r = &rows[i];
+        fprintf(out, "%-12s %-5d %-8s %-9s %s%s%s%s\n",
+                strcmp(r->cmd, ANY) == 0 ? "(any)" : r->cmd, r->code,
+                r->profiles == PB ? "both" : r->profiles == P5 ? "rfc5321" : "rfc821",
+                r->ctx == CTX_REFUSED ? "refused" : "-", r->source,
+                r->ext ? " [ext " : "", r->ext ? r->ext : "", r->ext ? "]" : "");
+    }
+}

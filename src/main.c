@@ -1,0 +1,322 @@
+/* main.c - smtpspec: load suites, probe the target, write the reports.
+ * Exit status: 0 no failure, 1 failure (or warn with --strict), 2 bad
+ * usage or suite file (before any connection), 3 some case incomplete. */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "options.h"
+#include "report.h"
+#include "runner.h"
+#include "suite.h"
+#include "target.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
+
+struct suites {
+    struct suite **v;
+    size_t n;
+};
+
+static void suites_free(struct suites *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        suite_free(s->v[i]);
+    free(s->v);
+}
+
+static int suites_add(struct suites *s, const char *path, char *err, size_t errlen)
+{
+    struct suite *su;
+    if (suite_load(path, &su, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i]->id, su->id) == 0) {
+            snprintf(err, errlen, "%s:1: suite id \"%s\" is already used by %s", path,
+                     su->id, s->v[i]->path);
+            suite_free(su);
+            return -1;
+        }
+    }
+    struct suite **v = realloc(s->v, (s->n + 1) * sizeof *v);
+    if (!v) {
+        suite_free(su);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->v = v;
+    s->v[s->n++] = su;
+    return 0;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.suite file of dir, in name order. */
+static int load_dir(struct suites *s, const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "%s: cannot open the suites directory: %s (see --suites-dir)",
+                 dir, strerror(errno));
+        return -1;
+    }
+    char *names[256];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 256)
+        if (e->d_name[0] != '.' && has_suffix(e->d_name, ".suite"))
+            names[n++] = xasprintf("%s/%s", dir, e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof names[0], cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && names[i])
+            rc = suites_add(s, names[i], err, errlen);
+        free(names[i]);
+    }
+    if (rc == 0 && s->n == 0) {
+        snprintf(err, errlen, "%s: no *.suite files (see --suites-dir)", dir);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int load_suites(const struct options *o, struct suites *s, char *err, size_t errlen)
+{
+    if (o->nsuites == 0)
+        return load_dir(s, o->suites_dir, err, errlen);
+    for (size_t i = 0; i < o->nsuites; i++) {
+        const char *name = o->suites[i];
+        int is_path = strchr(name, '/') || has_suffix(name, ".suite");
+        char *path = is_path ? strdup(name) : xasprintf("%s/%s.suite", o->suites_dir, name);
+        int rc = path ? suites_add(s, path, err, errlen) : -1;
+        free(path);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int selected(const struct options *o, const char *id)
+{
+    if (o->ncases == 0)
+        return 1;
+    for (size_t i = 0; i < o->ncases; i++)
+        if (fnmatch(o->cases[i], id, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* The cases to run, in suite order.  Caller frees the array. */
+static const struct casedef **select_cases(const struct options *o, const struct suites *s,
+                                           size_t *n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < s->n; i++)
+        total += s->v[i]->ncases;
+    const struct casedef **v = calloc(total ? total : 1, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; v && i < s->n; i++)
+        for (size_t j = 0; j < s->v[i]->ncases; j++)
+            if (selected(o, s->v[i]->cases[j].id))
+                v[(*n)++] = &s->v[i]->cases[j];
+    return v;
+}
+
+static void list_cases(const struct suites *s, const struct casedef **cases, size_t n)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct suite *su = s->v[i];
+        int header = 0;
+        for (size_t j = 0; j < n; j++) {
+            const struct casedef *c = cases[j];
+            if (c->suite != su)
+                continue;
+            if (!header) {
+                printf("%s: %s (%s)\n", su->id, su->title, su->path);
+                header = 1;
+            }
+            printf("  %-36s %s\n", c->id, c->title);
+            printf("  %-36s", "");
+            for (size_t k = 0; k < c->nrefs; k++)
+                printf("%s%s", k ? "; " : " refs: ", c->refs[k]);
+            if (c->needs_rcpt)
+                printf(" [needs --rcpt]");
+            for (size_t k = 0; k < c->nneeds_ext; k++)
+                printf(" [needs %s]", c->needs_ext[k]);
+            if (c->profile >= 0)
+                printf(" [profile %s]", profile_name((enum profile)c->profile));
+            printf("\n");
+        }
+    }
+    printf("%zu cases\n", n);
+}
+
+/* The report's directory must exist and be writable before we connect. */
+static int check_output(const char *path, char *err, size_t errlen)
+{
+    if (!path)
+        return 0;
+    char *copy = strdup(path);
+    const char *dir = copy ? dirname(copy) : ".";
+    int ok = access(dir, W_OK) == 0;
+    if (!ok)
+        snprintf(err, errlen, "%s: cannot write into %s: %s", path, dir, strerror(errno));
+    free(copy);
+    return ok ? 0 : -1;
+}
+
+static void iso_now(char *out, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int exit_status(const struct run_report *r)
+{
+    if (r->count[V_FAIL] || (r->strict && r->count[V_WARN]))
+        return EXIT_FAIL;
+    return r->count[V_ERROR] ? EXIT_INCOMPLETE : EXIT_OK;
+}
+
+static void setup_config(const struct options *o, const struct target *t, struct run_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->conn.host = t->host;
+    cfg->conn.port = t->port;
+    cfg->conn.tls = t->tls;
+    cfg->conn.insecure = o->insecure;
+    cfg->conn.connect_timeout_ms = o->connect_timeout_ms;
+    cfg->profile = o->profile;
+    cfg->vars.value[VAR_HELO] = o->helo;
+    cfg->vars.value[VAR_MAIL_FROM] = o->mail_from;
+    cfg->vars.value[VAR_RCPT] = o->nrcpt ? o->rcpt[0] : NULL;
+    cfg->vars.value[VAR_RCPT2] = o->nrcpt ? o->rcpt[o->nrcpt - 1] : NULL;
+    cfg->vars.value[VAR_DOMAIN] = t->domain;
+    cfg->timeout_ms = o->timeout_ms;
+    cfg->limits.line_max = o->max_line;
+    cfg->limits.reply_max = o->max_reply;
+    cfg->limits.lines_max = 1000;
+    cfg->jobs = o->jobs;
+    cfg->transcript = o->verbose ? stderr : NULL;
+}
+
+static int probe(const struct options *o, const struct target *t,
+                 const struct casedef **cases, size_t n)
+{
+    struct run_config cfg;
+    struct server_info info;
+    struct run_report rep = { .target_url = t->url, .host = t->host, .port = t->port,
+                              .tls = t->tls, .profile = o->profile, .strict = o->strict,
+                              .ncases = n };
+    char err[512];
+    int rc;
+    setup_config(o, t, &cfg);
+    rep.cfg = &cfg;
+    iso_now(rep.started, sizeof rep.started);
+    long long start = clock_ms();
+    struct case_result *results = calloc(n ? n : 1, sizeof *results);
+    if (!results) {
+        fprintf(stderr, "smtpspec: out of memory\n");
+        return EXIT_INCOMPLETE;
+    }
+    printf("smtpspec %s: %s, %zu cases, profile %s\n", PACKAGE_VERSION, t->url, n,
+           profile_name(o->profile));
+    fflush(stdout);
+    runner_discover(&cfg, &info);
+    runner_run(&cfg, &info, cases, n, results);
+    rep.duration_ms = (long)(clock_ms() - start);
+    rep.server = &info;
+    rep.cases = results;
+    report_count(&rep);
+    rc = exit_status(&rep);
+    int color = o->color != 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    report_text(&rep, stdout, color);
+    if (o->json_path && report_json_write(&rep, o->json_path, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec: %s\n", err);
+        rc = rc ? rc : EXIT_INCOMPLETE;
+    }
+    if (o->junit_path && report_junit_write(&rep, o->junit_path, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec: %s\n", err);
+        rc = rc ? rc : EXIT_INCOMPLETE;
+    }
+    for (size_t i = 0; i < n; i++)
+        case_result_free(&results[i]);
+    free(results);
+    server_info_free(&info);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct suites s = { 0 };
+    struct target t;
+    char err[1024];
+    signal(SIGPIPE, SIG_IGN);
+    if (options_parse(argc, argv, &o, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (o.help) {
+        options_usage(stdout);
+        return EXIT_OK;
+    }
+    if (o.version) {
+        printf("smtpspec %s (%s)\n", PACKAGE_VERSION, curl_version());
+        return EXIT_OK;
+    }
+    if (o.list_codes) {
+        codes_dump(stdout);
+        return EXIT_OK;
+    }
+    if (load_suites(&o, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        suites_free(&s);
+        return EXIT_USAGE;
+    }
+    size_t n;
+    const struct casedef **cases = select_cases(&o, &s, &n);
+    int rc = EXIT_USAGE;
+    if (!cases) {
+        fprintf(stderr, "smtpspec: out of memory\n");
+    } else if (n == 0) {
+        fprintf(stderr, "smtpspec: no case matches --case\n");
+    } else if (o.list) {
+        list_cases(&s, cases, n);
+        rc = EXIT_OK;
+    } else if (target_parse(o.target, &t, err, sizeof err) != 0 ||
+               check_output(o.json_path, err, sizeof err) != 0 ||
+               check_output(o.junit_path, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec: %s\n", err);
+    } else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "smtpspec: libcurl initialisation failed\n");
+        rc = EXIT_INCOMPLETE;
+    } else {
+        rc = probe(&o, &t, cases, n);
+        curl_global_cleanup();
+    }
+    free(cases);
+    suites_free(&s);
+    return rc;
+}

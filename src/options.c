@@ -1,0 +1,225 @@
+/* options.c - command-line parsing; every option is listed in usage()
+ * and documented in README.md. */
+#include "options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    O_SUITE = 256, O_CASE, O_LIST, O_LIST_CODES, O_JSON, O_JUNIT, O_HELO,
+    O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
+    O_NO_COLOR, O_INSECURE, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION
+};
+
+static const struct option longopts[] = {
+    { "suite", required_argument, NULL, O_SUITE },
+    { "case", required_argument, NULL, O_CASE },
+    { "suites-dir", required_argument, NULL, O_SUITES_DIR },
+    { "list", no_argument, NULL, O_LIST },
+    { "list-codes", no_argument, NULL, O_LIST_CODES },
+    { "json", required_argument, NULL, O_JSON },
+    { "junit", required_argument, NULL, O_JUNIT },
+    { "helo", required_argument, NULL, O_HELO },
+    { "mail-from", required_argument, NULL, O_MAIL_FROM },
+    { "rcpt", required_argument, NULL, O_RCPT },
+    { "timeout", required_argument, NULL, O_TIMEOUT },
+    { "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
+    { "profile", required_argument, NULL, O_PROFILE },
+    { "strict", no_argument, NULL, O_STRICT },
+    { "jobs", required_argument, NULL, 'j' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "no-color", no_argument, NULL, O_NO_COLOR },
+    { "insecure", no_argument, NULL, O_INSECURE },
+    { "max-line", required_argument, NULL, O_MAX_LINE },
+    { "max-reply", required_argument, NULL, O_MAX_REPLY },
+    { "version", no_argument, NULL, O_VERSION },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+void options_usage(FILE *out)
+{
+    fputs(
+"usage: smtpspec [options] TARGET\n"
+"       smtpspec --list [--suite S]...\n"
+"\n"
+"TARGET is smtp://host[:port] (default port 25), smtps://host[:port]\n"
+"(implicit TLS, default port 465) or host[:port]; IPv6 in brackets.\n"
+"\n"
+"Selecting cases:\n"
+"  --suite NAME|PATH     run this suite (repeatable; default: all bundled)\n"
+"  --case GLOB           run only cases whose id matches (repeatable)\n"
+"  --suites-dir DIR      where bundled suites are (default: " SUITES_DIR ")\n"
+"  --list                list suites and cases, connect to nothing\n"
+"  --list-codes          print the reply-code table and exit\n"
+"Session:\n"
+"  --helo NAME           EHLO/HELO argument (default smtpspec.invalid)\n"
+"  --mail-from ADDR      reverse-path (default smtpspec@smtpspec.invalid)\n"
+"  --rcpt ADDR           a mailbox you own; cases that deliver a message run\n"
+"                        only when it is given (repeat once for ${rcpt2})\n"
+"  --profile P           rfc5321 (default) or rfc821\n"
+"  --timeout SECS        per-reply timeout for every command (default:\n"
+"                        RFC 5321 §4.5.3.2 values / 10, e.g. 30 s for MAIL)\n"
+"  --connect-timeout S   TCP connect and TLS handshake (default 30)\n"
+"  --insecure            do not verify the server certificate (smtps)\n"
+"  --max-line BYTES      longest reply line read (default 8192)\n"
+"  --max-reply BYTES     largest reply read (default 262144)\n"
+"  -j, --jobs N          cases run at once, each on its own connection (1-64)\n"
+"Output:\n"
+"  --json FILE           write the JSON report\n"
+"  --junit FILE          write a JUnit XML report\n"
+"  --strict              warn counts as failure for the exit status\n"
+"  -v, --verbose         live transcript on stderr\n"
+"  --no-color            no colour in the summary (also NO_COLOR=1)\n"
+"  --version, -h/--help\n"
+"\n"
+"Exit status: 0 nothing failed; 1 a case failed (or warned, with --strict);\n"
+"2 bad usage or bad suite file; 3 no failure, but some cases could not be\n"
+"completed (error).\n", out);
+}
+
+static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
+{
+    snprintf(err, errlen, fmt, arg);
+    return -1;
+}
+
+/* Seconds (decimal allowed) to milliseconds. */
+static int parse_secs(const char *s, long *ms)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !(v > 0) || v > 86400)
+        return -1;
+    *ms = (long)(v * 1000 + 0.5);
+    if (*ms < 1)
+        *ms = 1;
+    return 0;
+}
+
+static int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* Values that go into command lines: no line breaks or NUL, bounded. */
+static int check_value(const char *opt, const char *v, size_t max, char *err, size_t errlen)
+{
+    if (!*v || strlen(v) > max || strpbrk(v, "\r\n")) {
+        snprintf(err, errlen, "%s: must be 1..%zu characters without line breaks", opt, max);
+        return -1;
+    }
+    return 0;
+}
+
+static int push(const char **list, size_t *n, const char *v, const char *opt,
+                char *err, size_t errlen)
+{
+    if (*n >= OPT_MAX_LIST)
+        return bad(err, errlen, "%s: given too many times", opt);
+    list[(*n)++] = v;
+    return 0;
+}
+
+static int one_option(int c, const char *arg, struct options *o, char *err, size_t errlen)
+{
+    size_t sz;
+    switch (c) {
+    case O_SUITE: return push(o->suites, &o->nsuites, arg, "--suite", err, errlen);
+    case O_CASE: return push(o->cases, &o->ncases, arg, "--case", err, errlen);
+    case O_SUITES_DIR: o->suites_dir = arg; return 0;
+    case O_LIST: o->list = 1; return 0;
+    case O_LIST_CODES: o->list_codes = 1; return 0;
+    case O_JSON: o->json_path = arg; return 0;
+    case O_JUNIT: o->junit_path = arg; return 0;
+    case O_HELO: o->helo = arg; return check_value("--helo", arg, 255, err, errlen);
+    case O_MAIL_FROM:
+        o->mail_from = arg;
+        return check_value("--mail-from", arg, 254, err, errlen);
+    case O_RCPT:
+        if (o->nrcpt == 2)
+            return bad(err, errlen, "%s: given more than twice", "--rcpt");
+        o->rcpt[o->nrcpt++] = arg;
+        return check_value("--rcpt", arg, 254, err, errlen);
+    case O_TIMEOUT:
+        return parse_secs(arg, &o->timeout_ms) ? bad(err, errlen,
+               "--timeout: \"%s\" is not a number of seconds (0 < s <= 86400)", arg) : 0;
+    case O_CONNECT_TIMEOUT:
+        return parse_secs(arg, &o->connect_timeout_ms) ? bad(err, errlen,
+               "--connect-timeout: \"%s\" is not a number of seconds", arg) : 0;
+    case O_PROFILE: {
+        int p = profile_parse(arg);
+        if (p < 0)
+            return bad(err, errlen, "--profile: \"%s\" is not rfc5321 or rfc821", arg);
+        o->profile = (enum profile)p;
+        return 0;
+    }
+    case O_STRICT: o->strict = 1; return 0;
+    case 'j':
+        if (parse_size(arg, 1, 64, &sz) != 0)
+            return bad(err, errlen, "--jobs: \"%s\" is not a number from 1 to 64", arg);
+        o->jobs = (int)sz;
+        return 0;
+    case 'v': o->verbose = 1; return 0;
+    case O_NO_COLOR: o->color = 0; return 0;
+    case O_INSECURE: o->insecure = 1; return 0;
+    case O_MAX_LINE:
+        return parse_size(arg, 512, 1u << 24, &o->max_line) ? bad(err, errlen,
+               "--max-line: \"%s\" is not a size from 512 to 16777216", arg) : 0;
+    case O_MAX_REPLY:
+        return parse_size(arg, 512, 1u << 26, &o->max_reply) ? bad(err, errlen,
+               "--max-reply: \"%s\" is not a size from 512 to 67108864", arg) : 0;
+    case O_VERSION: o->version = 1; return 0;
+    case 'h': o->help = 1; return 0;
+    default: return bad(err, errlen, "%s", "unknown option (see --help)");
+    }
+}
+
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+    int c;
+    memset(o, 0, sizeof *o);
+    o->helo = "smtpspec.invalid";
+    o->mail_from = "smtpspec@smtpspec.invalid";
+    o->connect_timeout_ms = 30000;
+    o->profile = PROFILE_RFC5321;
+    o->jobs = 1;
+    o->color = -1;
+    o->max_line = 8192;
+    o->max_reply = 262144;
+    o->suites_dir = SUITES_DIR;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":j:vh", longopts, NULL)) != -1) {
+        if (c == '?') {
+            snprintf(err, errlen, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+            return -1;
+        }
+        if (c == ':') {
+            snprintf(err, errlen, "option \"%s\" needs a value", argv[optind - 1]);
+            return -1;
+        }
+        if (one_option(c, optarg, o, err, errlen) != 0)
+            return -1;
+    }
+    if (o->help || o->version || o->list || o->list_codes) {
+        if (optind < argc && !(o->list && optind + 1 == argc))
+            return bad(err, errlen, "unexpected argument \"%s\"", argv[optind]);
+        return 0;
+    }
+    if (optind == argc)
+        return bad(err, errlen, "%s", "missing TARGET (see --help)");
+    if (optind + 1 < argc)
+        return bad(err, errlen, "unexpected argument \"%s\"", argv[optind + 1]);
+    o->target = argv[optind];
+    if (o->max_reply < o->max_line)
+        o->max_reply = o->max_line;
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* options.h - the command line. */
+#ifndef SMTPSPEC_OPTIONS_H
+#define SMTPSPEC_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "codes.h"
+
+#define OPT_MAX_LIST 64
+
+struct options {
+    const char *target;             /* NULL with --list */
+    const char *suites[OPT_MAX_LIST];
+    size_t nsuites;
+    const char *cases[OPT_MAX_LIST]; /* globs */
+    size_t ncases;
+    const char *suites_dir;
+    const char *json_path;
+    const char *junit_path;
+    const char *helo;
+    const char *mail_from;
+    const char *rcpt[2];
+    size_t nrcpt;
+    long timeout_ms;                /* 0 = per-command defaults */
+    long connect_timeout_ms;
+    enum profile profile;
+    int strict;
+    int jobs;
+    int verbose;
+    int color;                      /* -1 auto, 0 off */
+    int insecure;
+    size_t max_line;
+    size_t max_reply;
+    int list;
+    int list_codes;
+    int help;
+    int version;
+};
+
+/* Parses argv.  Returns 0, or -1 with a message in err (exit status 2). */
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen);
+void options_usage(FILE *out);
+
+#endif

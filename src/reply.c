@@ -1,0 +1,172 @@
+/* reply.c - SMTP reply framing and parsing (RFC 5321 §4.2, §2.3.8). */
+#include "reply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct reply_defect_info defect_table[RD_COUNT] = {
+    [RD_NOT_DIGITS] = { L_MUST, "reply line does not start with a three-digit code",
+        "RFC 5321 §4.3.2: servers MUST NOT transmit reply codes that are other than three digits" },
+    [RD_FIRST_DIGIT] = { L_MUST, "reply code's first digit is outside 2..5",
+        "RFC 5321 §4.3.2: servers MUST NOT transmit reply codes that do not start in a digit between 2 and 5" },
+    [RD_SECOND_DIGIT] = { L_MUST, "reply code's second digit is outside 0..5",
+        "RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39" },
+    [RD_NO_SEPARATOR] = { L_MUST, "reply code is followed by neither SP nor \"-\"",
+        "RFC 5321 §4.2: Reply-line = *( Reply-code \"-\" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF" },
+    [RD_CODE_MISMATCH] = { L_MUST, "lines of a multiline reply carry different codes",
+        "RFC 5321 §4.2.1: in a multiline reply, the reply code on each of the lines MUST be the same" },
+    [RD_BARE_LF] = { L_MUST, "reply line ended by a bare LF",
+        "RFC 5321 §2.3.8: conforming implementations MUST NOT recognize or generate any other character or character sequence as a line terminator" },
+    [RD_BARE_CR] = { L_MUST, "bare CR in the reply",
+        "RFC 5321 §2.3.8: conforming implementations MUST NOT recognize or generate any other character or character sequence as a line terminator" },
+    [RD_UNTERMINATED] = { L_MUST, "reply line not terminated by CRLF",
+        "RFC 5321 §4.2: every reply line ends with CRLF" },
+    [RD_LONG_LINE] = { L_SHOULD, "reply line longer than 512 octets",
+        "RFC 5321 §4.5.3.1.5: the maximum total length of a reply line including the reply code and the <CRLF> is 512 octets; §4.5.3.1: larger objects SHOULD be avoided" },
+    [RD_CODE_ONLY] = { L_SHOULD, "last reply line is the code alone, without SP",
+        "RFC 5321 §4.2.1: servers SHOULD send the <SP> if subsequent text is not sent" },
+};
+
+const struct reply_defect_info *reply_defect_info(enum reply_defect d)
+{
+    return (unsigned)d < RD_COUNT ? &defect_table[d] : NULL;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* "ddd-" starts a continuation line. */
+static int is_continuation(const char *line, size_t len)
+{
+    return len >= 4 && is_digit(line[0]) && is_digit(line[1]) &&
+           is_digit(line[2]) && line[3] == '-';
+}
+
+size_t reply_frame(const char *p, size_t n)
+{
+    size_t start = 0;
+    while (start < n) {
+        const char *lf = memchr(p + start, '\n', n - start);
+        if (!lf)
+            return 0;
+        size_t end = (size_t)(lf - p) + 1;
+        if (!is_continuation(p + start, end - start))
+            return end;
+        start = end;
+    }
+    return 0;
+}
+
+static void flag(struct reply *r, enum reply_defect d)
+{
+    r->defects |= 1u << d;
+}
+
+/* Reads the code and separator of one line into *ln and flags defects. */
+static void parse_line_head(struct reply *r, struct reply_line *ln, int last)
+{
+    const char *s = r->raw + ln->off;
+    size_t len = ln->len;
+    ln->code = -1;
+    ln->sep = '\0';
+    ln->text_off = ln->off;
+    if (len < 3 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2])) {
+        flag(r, RD_NOT_DIGITS);
+        return;
+    }
+    ln->code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+    if (s[0] < '2' || s[0] > '5')
+        flag(r, RD_FIRST_DIGIT);
+    if (s[1] > '5')
+        flag(r, RD_SECOND_DIGIT);
+    ln->text_off = ln->off + 3;
+    if (len == 3) {
+        if (last)
+            flag(r, RD_CODE_ONLY);
+        return;
+    }
+    if (s[3] == ' ' || s[3] == '-') {
+        ln->sep = s[3];
+        ln->text_off = ln->off + 4;
+    } else {
+        flag(r, RD_NO_SEPARATOR);
+    }
+}
+
+/* Splits raw into lines at LF and records terminator defects. */
+static int split_lines(struct reply *r)
+{
+    size_t cap = 0, start = 0;
+    while (start < r->raw_len) {
+        const char *lf = memchr(r->raw + start, '\n', r->raw_len - start);
+        size_t end = lf ? (size_t)(lf - r->raw) + 1 : r->raw_len;
+        size_t len = end - start;
+        if (lf) {
+            len--;
+            if (len > 0 && r->raw[start + len - 1] == '\r')
+                len--;
+            else
+                flag(r, RD_BARE_LF);
+        } else {
+            flag(r, RD_UNTERMINATED);
+        }
+        if (memchr(r->raw + start, '\r', len))
+            flag(r, RD_BARE_CR);
+        if (end - start > r->longest)
+            r->longest = end - start;
+        if (r->nlines == cap) {
+            size_t ncap = cap ? cap * 2 : 4;
+            struct reply_line *nl = realloc(r->lines, ncap * sizeof *nl);
+            if (!nl)
+                return -1;
+            r->lines = nl;
+            cap = ncap;
+        }
+        r->lines[r->nlines++] = (struct reply_line){ .off = start, .len = len };
+        start = end;
+    }
+    return 0;
+}
+
+int reply_parse(const char *p, size_t n, struct reply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->code = -1;
+    r->raw = malloc(n + 1);
+    if (!r->raw)
+        return -1;
+    memcpy(r->raw, p, n);
+    r->raw[n] = '\0';
+    r->raw_len = n;
+    if (split_lines(r) != 0) {
+        reply_free(r);
+        return -1;
+    }
+    if (r->longest > REPLY_LINE_MAX)
+        flag(r, RD_LONG_LINE);
+    for (size_t i = 0; i < r->nlines; i++) {
+        parse_line_head(r, &r->lines[i], i + 1 == r->nlines);
+        if (i > 0 && r->lines[i].code != r->lines[0].code)
+            flag(r, RD_CODE_MISMATCH);
+    }
+    if (r->nlines > 0)
+        r->code = r->lines[0].code;
+    return 0;
+}
+
+void reply_free(struct reply *r)
+{
+    free(r->raw);
+    free(r->lines);
+    memset(r, 0, sizeof *r);
+    r->code = -1;
+}
+
+const char *reply_line_text(const struct reply *r, size_t i, size_t *len)
+{
+    const struct reply_line *ln = &r->lines[i];
+    *len = ln->len - (ln->text_off - ln->off);
+    return r->raw + ln->text_off;
+}

@@ -1,0 +1,180 @@
+/* report_json.c - the JSON report (schema: reports/report.schema.json).
+ *
+ * Bytes from the wire are written as "wire strings" (buf.h: wire_escape),
+ * so every report is valid UTF-8 JSON and loses nothing. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define SENT_MAX 65536  /* longer sent data is cut in the report */
+
+static json_t *wire_string(const char *p, size_t n)
+{
+    char *esc = wire_escape(p ? p : "", p ? n : 0);
+    json_t *s = esc ? json_string(esc) : NULL;
+    free(esc);
+    return s ? s : json_string("");
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The reply's lines, without terminators. */
+static json_t *reply_lines(const struct reply *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->nlines; i++)
+        json_array_append_new(a, wire_string(r->raw + r->lines[i].off, r->lines[i].len));
+    return a;
+}
+
+static json_t *reply_json(const struct reply *r)
+{
+    json_t *defects = json_array();
+    for (int d = 0; d < RD_COUNT; d++)
+        if (reply_has(r, (enum reply_defect)d))
+            json_array_append_new(defects, json_string(reply_defect_info((enum reply_defect)d)->what));
+    return json_pack("{s:o, s:o, s:o}",
+                     "code", r->code >= 0 ? json_integer(r->code) : json_null(),
+                     "lines", reply_lines(r),
+                     "defects", defects);
+}
+
+/* The command line as sent, without its final CRLF; "" for the greeting. */
+static json_t *command_json(const struct exchange *e)
+{
+    size_t n = e->sent.len;
+    if (n > SENT_MAX)
+        n = SENT_MAX;
+    else if (n >= 2 && e->sent.data[n - 2] == '\r' && e->sent.data[n - 1] == '\n')
+        n -= 2;
+    return wire_string(e->sent.data, n);
+}
+
+static json_t *exchange_json(const struct exchange *e)
+{
+    static const char *const closes[] = { NULL, "clean", "reset" };
+    json_t *allowed = json_array();
+    for (size_t i = 0; e->checked && i < e->check.nallowed; i++)
+        json_array_append_new(allowed, json_integer(e->check.allowed[i]));
+    size_t sent = e->sent.len > SENT_MAX ? SENT_MAX : e->sent.len;
+    return json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:s, s:s, s:I, s:o}",
+                     "command", command_json(e),
+                     "table_command", e->table_cmd ? e->table_cmd : "",
+                     "sent", wire_string(e->sent.data, sent),
+                     "received", wire_string(e->received.data, e->received.len),
+                     "sent_truncated", e->sent.len > SENT_MAX,
+                     "reply", e->has_reply ? reply_json(&e->reply) : json_null(),
+                     "allowed", allowed,
+                     "verdict", verdict_name(e->verdict),
+                     "reason", e->reason.data ? e->reason.data : "",
+                     "elapsed_ms", (json_int_t)e->elapsed_ms,
+                     "closed", str_or_null(closes[e->closed]));
+}
+
+static json_t *strings(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *case_json(const struct case_result *c)
+{
+    json_t *ex = json_array();
+    for (size_t i = 0; i < c->nex; i++)
+        json_array_append_new(ex, exchange_json(&c->ex[i]));
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o}",
+                     "id", c->def->id,
+                     "suite", c->def->suite ? c->def->suite->id : "",
+                     "title", c->def->title ? c->def->title : "",
+                     "refs", strings(c->def->refs, c->def->nrefs),
+                     "verdict", verdict_name(c->verdict),
+                     "reason", c->reason ? c->reason : "",
+                     "duration_ms", (json_int_t)c->duration_ms,
+                     "exchanges", ex);
+}
+
+/* A raw reply as {code, lines}, or null when nothing came. */
+static json_t *raw_reply_json(const struct buf *raw)
+{
+    struct reply r;
+    if (raw->len == 0 || reply_parse(raw->data, raw->len, &r) != 0)
+        return json_null();
+    json_t *j = json_pack("{s:o, s:o}", "code",
+                          r.code >= 0 ? json_integer(r.code) : json_null(),
+                          "lines", reply_lines(&r));
+    reply_free(&r);
+    return j;
+}
+
+static json_t *server_json(const struct server_info *s)
+{
+    json_t *kw = json_array();
+    const char *p = s->keywords;
+    while (p && *p) {
+        size_t n = strcspn(p, " ");
+        json_array_append_new(kw, json_stringn(p, n));
+        p += n + (p[n] == ' ');
+    }
+    return json_pack("{s:b, s:o, s:s, s:o, s:o, s:o}",
+                     "connected", s->connected,
+                     "error", str_or_null(s->connect_error),
+                     "peer", s->peer,
+                     "greeting", raw_reply_json(&s->greeting),
+                     "ehlo", raw_reply_json(&s->ehlo),
+                     "keywords", kw);
+}
+
+static json_t *report_json(const struct run_report *r)
+{
+    json_t *cases = json_array(), *summary = json_object();
+    for (size_t i = 0; i < r->ncases; i++)
+        json_array_append_new(cases, case_json(&r->cases[i]));
+    json_object_set_new(summary, "total", json_integer((json_int_t)r->ncases));
+    for (int v = 0; v < V_COUNT; v++)
+        json_object_set_new(summary, verdict_name((enum verdict)v),
+                            json_integer((json_int_t)r->count[v]));
+    return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:s,"
+                     " s:{s:b, s:I, s:i, s:b}, s:o, s:o, s:o}",
+                     "tool", "name", "smtpspec", "version", PACKAGE_VERSION,
+                     "string_encoding", "wire-escape",
+                     "target", "url", r->target_url, "host", r->host, "port", r->port,
+                     "tls", r->tls,
+                     "started", r->started,
+                     "duration_ms", (json_int_t)r->duration_ms,
+                     "profile", profile_name(r->profile),
+                     "options", "strict", r->strict,
+                     "timeout_ms", (json_int_t)r->cfg->timeout_ms,
+                     "jobs", r->cfg->jobs,
+                     "rcpt_given", r->cfg->vars.value[VAR_RCPT] != NULL,
+                     "server", server_json(r->server),
+                     "summary", summary,
+                     "cases", cases);
+}
+
+int report_json_write(const struct run_report *r, const char *path, char *err, size_t errlen)
+{
+    json_t *root = report_json(r);
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+    json_decref(root);
+    if (!text) {
+        snprintf(err, errlen, "%s: could not build the JSON report", path);
+        return -1;
+    }
+    size_t len = strlen(text);
+    char *withnl = realloc(text, len + 2);
+    if (withnl) {
+        text = withnl;
+        text[len++] = '\n';
+        text[len] = '\0';
+    }
+    int rc = write_file_atomic(path, text, len, err, errlen);
+    free(text);
+    return rc;
+}

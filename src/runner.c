@@ -1,0 +1,679 @@
+/* runner.c - executes cases.
+ *
+ * A case is a small state machine over one connection:
+ *   connect -> greeting -> steps... -> teardown (QUIT unless the server is
+ *   in DATA mode or gone).
+ * Every reply is judged three ways: its syntax (reply.c), its code against
+ * the code table (codes.c), and the case's own expect/require steps.
+ *
+ * Safety: in a case without "needs rcpt", a 354 reply means the server
+ * would take whatever comes next as a message; the runner then sends
+ * nothing more and drops the connection, so no message is delivered. */
+#include "runner.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+
+#define TEARDOWN_TIMEOUT_MS 3000
+
+static pthread_mutex_t transcript_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct case_run {
+    const struct run_config *cfg;
+    const struct server_info *info;
+    const struct casedef *def;
+    struct case_result *res;
+    struct session sess;
+    int connected;
+    int refused;            /* greeting was 554 or 521 */
+    int data_mode;          /* a 354 was received and not yet ended */
+    int lockstep;           /* every reply asked for has been read */
+    int gone;               /* the connection can no longer be used */
+    int quit_done;          /* QUIT was sent by the case */
+    struct buf unsent;      /* bytes written since the last reply read */
+    enum verdict case_verdict;  /* verdict not tied to an exchange */
+    char *case_reason;
+};
+
+long runner_timeout_ms(const struct run_config *cfg, const char *cmd)
+{
+    if (cfg->timeout_ms > 0)
+        return cfg->timeout_ms;
+    return codes_rfc_timeout(cmd, NULL) * 1000L / 10;
+}
+
+/* ---- transcript ---------------------------------------------------------- */
+
+static void transcript(const struct case_run *r, const char *dir, const char *p, size_t n)
+{
+    FILE *f = r->cfg->transcript;
+    if (!f || n == 0)
+        return;
+    char *esc = wire_escape(p, n > 4096 ? 4096 : n);
+    pthread_mutex_lock(&transcript_lock);
+    fprintf(f, "[%s] %s %s%s\n", r->def ? r->def->id : "discovery", dir,
+            esc ? esc : "?", n > 4096 ? " ..." : "");
+    fflush(f);
+    pthread_mutex_unlock(&transcript_lock);
+    free(esc);
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+static void finding(struct exchange *ex, enum verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finding(struct exchange *ex, enum verdict v, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ex->verdict = verdict_worst(ex->verdict, v);
+    if (ex->reason.len)
+        buf_puts(&ex->reason, "; ");
+    buf_puts(&ex->reason, msg);
+}
+
+static void case_finding(struct case_run *r, enum verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void case_finding(struct case_run *r, enum verdict v, const char *fmt, ...)
+{
+    if (r->case_reason && v <= r->case_verdict)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    free(r->case_reason);
+    r->case_reason = strdup(msg);
+    r->case_verdict = verdict_worst(r->case_verdict, v);
+}
+
+static struct exchange *new_exchange(struct case_run *r, const char *table_cmd)
+{
+    struct case_result *res = r->res;
+    struct exchange *ex = realloc(res->ex, (res->nex + 1) * sizeof *ex);
+    if (!ex)
+        return NULL;
+    res->ex = ex;
+    ex = &res->ex[res->nex++];
+    memset(ex, 0, sizeof *ex);
+    ex->table_cmd = strdup(table_cmd);
+    return ex;
+}
+
+static struct exchange *last_exchange(struct case_run *r)
+{
+    return r->res->nex ? &r->res->ex[r->res->nex - 1] : NULL;
+}
+
+/* ---- judging a reply ----------------------------------------------------- */
+
+static void judge_syntax(struct exchange *ex)
+{
+    for (int d = 0; d < RD_COUNT; d++) {
+        if (!reply_has(&ex->reply, (enum reply_defect)d))
+            continue;
+        const struct reply_defect_info *di = reply_defect_info((enum reply_defect)d);
+        finding(ex, level_verdict(di->level), "%s (%s)", di->what, di->rfc);
+    }
+}
+
+static void judge_code(struct case_run *r, struct exchange *ex)
+{
+    int code = ex->reply.code;
+    if (code < 200 || code > 599)
+        return;     /* the syntax check has already failed it */
+    struct codes_ctx ctx = {
+        .profile = r->cfg->profile,
+        .refused = r->refused,
+        .ehlo_keywords = r->info ? r->info->keywords : NULL,
+    };
+    codes_check(ex->table_cmd, &ctx, code, &ex->check);
+    ex->checked = 1;
+    if (ex->check.verdict != V_PASS)
+        finding(ex, ex->check.verdict, "%s", ex->check.reason);
+    if (code == 421)
+        finding(ex, V_ERROR, "421: the server is closing the channel (overload, "
+                "rate limit or shutdown); the case is inconclusive, not a failure "
+                "(RFC 5321 §3.8, §4.2.3)");
+}
+
+static const char *rx_explain(enum rx_status st)
+{
+    switch (st) {
+    case RX_TIMEOUT: return "no complete reply before the timeout";
+    case RX_EOF: return "the server closed the connection (clean close) before a complete reply";
+    case RX_RESET: return "the connection was reset before a complete reply";
+    default: return "reply exceeded smtpspec's limit";
+    }
+}
+
+/* Reads one reply into ex and judges it.  Returns 0 when a complete reply
+ * came, -1 when the connection is no longer usable. */
+static int read_reply(struct case_run *r, struct exchange *ex, long long started)
+{
+    struct rx rx;
+    long timeout = runner_timeout_ms(r->cfg, ex->table_cmd);
+    if (session_read_reply(&r->sess, timeout, &rx) != 0) {
+        finding(ex, V_ERROR, "out of memory");
+        r->gone = 1;
+        return -1;
+    }
+    ex->elapsed_ms = (long)(clock_ms() - started);
+    transcript(r, "S:", rx.bytes.data, rx.bytes.len);
+    buf_append(&ex->received, rx.bytes.data, rx.bytes.len);
+    if (rx.bytes.len > 0 && rx.status != RX_CAPPED) {
+        if (reply_parse(rx.bytes.data, rx.bytes.len, &ex->reply) == 0)
+            ex->has_reply = 1;
+        /* Cut by our timeout, the last line may simply be unfinished. */
+        if (ex->has_reply && rx.status == RX_TIMEOUT)
+            ex->reply.defects &= ~(1u << RD_UNTERMINATED);
+    }
+    buf_free(&rx.bytes);
+    if (ex->has_reply) {
+        /* A partial reply cut by timeout or close still shows its defects,
+         * but only a complete one is checked against the table. */
+        judge_syntax(ex);
+        if (rx.status == RX_REPLY)
+            judge_code(r, ex);
+    }
+    if (rx.status == RX_REPLY) {
+        r->lockstep = 1;
+        if (ex->reply.code == 421)
+            r->gone = 1;
+        return 0;
+    }
+    ex->closed = rx.status == RX_EOF ? CLOSE_CLEAN : rx.status == RX_RESET ? CLOSE_RESET : CLOSE_NONE;
+    if (rx.status == RX_CAPPED)
+        finding(ex, V_ERROR, "%s (%s limit); smtpspec stopped reading and closed the connection",
+                rx_explain(rx.status), rx.capped);
+    else if (rx.status == RX_TIMEOUT)
+        finding(ex, V_ERROR, "%s (waited %ld ms for %s; RFC 5321 §4.5.3.2 allows a server "
+                "up to %d s; see --timeout)", rx_explain(rx.status), timeout,
+                ex->table_cmd, codes_rfc_timeout(ex->table_cmd, NULL));
+    else
+        finding(ex, V_ERROR, "%s", rx_explain(rx.status));
+    r->gone = 1;
+    return -1;
+}
+
+/* ---- steps ----------------------------------------------------------------- */
+
+/* The verb at the start of a command line, upper-cased, into verb. */
+static void command_verb(const char *p, size_t n, char *verb, size_t len)
+{
+    size_t i = 0;
+    while (i < n && i + 1 < len && p[i] != ' ' && p[i] != '\r' && p[i] != '\n' &&
+           p[i] != '\0' && p[i] != ':' && p[i] != '\t') {
+        verb[i] = (char)toupper((unsigned char)p[i]);
+        i++;
+    }
+    verb[i] = '\0';
+}
+
+/* A single line ending in CRLF, with no other CR or LF in it. */
+static int is_one_line(const char *p, size_t n)
+{
+    if (n < 2 || p[n - 2] != '\r' || p[n - 1] != '\n')
+        return 0;
+    return !memchr(p, '\r', n - 2) && !memchr(p, '\n', n - 2);
+}
+
+/* Bytes the server sent that nobody asked for are a second reply to the
+ * previous command (RFC 5321 §4.2: exactly one reply per command). */
+static void check_unsolicited(struct case_run *r)
+{
+    struct exchange *prev = last_exchange(r);
+    if (!r->lockstep || !prev || !prev->has_reply)
+        return;
+    if (prev->sent.len && !is_one_line(prev->sent.data, prev->sent.len))
+        return; /* the previous send may have been several commands */
+    if (session_drain(&r->sess) == 0)
+        return;
+    struct buf *p = &r->sess.pending;
+    transcript(r, "S:", p->data, p->len);
+    buf_append(&prev->received, p->data, p->len);
+    finding(prev, V_FAIL, "the server sent %zu more bytes after its reply, unasked "
+            "(RFC 5321 §4.2: every command MUST generate exactly one reply)", p->len);
+    buf_consume(p, p->len);
+}
+
+/* Stops before sending in DATA mode when the case may not deliver. */
+static int data_mode_blocks(struct case_run *r)
+{
+    if (!r->data_mode || r->def->needs_rcpt)
+        return 0;
+    case_finding(r, V_ERROR, "the server answered 354 and is waiting for message data; "
+                 "smtpspec sent nothing more and closed the connection so that no "
+                 "message is delivered (cases that deliver need --rcpt)");
+    r->gone = 1;
+    return 1;
+}
+
+static int send_bytes(struct case_run *r, struct exchange *ex, const char *p, size_t n)
+{
+    transcript(r, "C:", p, n);
+    buf_append(&ex->sent, p, n);
+    enum io_status st = conn_send(r->sess.conn, p, n, runner_timeout_ms(r->cfg, ex->table_cmd));
+    if (st == IO_OK)
+        return 0;
+    finding(ex, V_ERROR, "could not send: %s", st == IO_TIMEOUT
+            ? "the server stopped reading (send timed out)" : "connection reset");
+    ex->closed = st == IO_TIMEOUT ? CLOSE_NONE : CLOSE_RESET;
+    r->gone = 1;
+    return -1;
+}
+
+static int step_send(struct case_run *r, const struct step *st)
+{
+    struct buf bytes = BUF_INIT;
+    char verb[24];
+    if (data_mode_blocks(r))
+        return -1;
+    if (expr_expand(&st->expr, &r->cfg->vars, &bytes) != 0) {
+        buf_free(&bytes);
+        case_finding(r, V_ERROR, "line %d: could not build the command", st->line);
+        return -1;
+    }
+    command_verb(bytes.data ? bytes.data : "", bytes.len, verb, sizeof verb);
+    const char *cmd = st->cmd ? st->cmd : codes_command(verb, r->cfg->profile);
+    check_unsolicited(r);
+    struct exchange *ex = new_exchange(r, cmd);
+    if (!ex) {
+        buf_free(&bytes);
+        return -1;
+    }
+    /* bytes written before (pipelining, message data) belong here too */
+    buf_append(&ex->sent, r->unsent.data, r->unsent.len);
+    buf_free(&r->unsent);
+    long long started = clock_ms();
+    int rc = send_bytes(r, ex, bytes.data ? bytes.data : "", bytes.len);
+    buf_free(&bytes);
+    if (rc != 0 || read_reply(r, ex, started) != 0)
+        return -1;
+    if (strcmp(cmd, "QUIT") == 0)
+        r->quit_done = 1;
+    if (ex->reply.code == 354)
+        r->data_mode = 1;
+    return 0;
+}
+
+static int step_write(struct case_run *r, const struct step *st)
+{
+    struct buf bytes = BUF_INIT;
+    if (data_mode_blocks(r))
+        return -1;
+    if (expr_expand(&st->expr, &r->cfg->vars, &bytes) != 0) {
+        buf_free(&bytes);
+        case_finding(r, V_ERROR, "line %d: could not build the bytes", st->line);
+        return -1;
+    }
+    check_unsolicited(r);
+    transcript(r, "C:", bytes.data, bytes.len);
+    buf_append(&r->unsent, bytes.data, bytes.len);
+    enum io_status io = conn_send(r->sess.conn, bytes.data ? bytes.data : "", bytes.len,
+                                  runner_timeout_ms(r->cfg, "DATA-BLOCK"));
+    buf_free(&bytes);
+    r->lockstep = 0;
+    if (io != IO_OK) {
+        case_finding(r, V_ERROR, "could not send (line %d): %s", st->line,
+                     io == IO_TIMEOUT ? "the server stopped reading" : "connection reset");
+        r->gone = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static int step_read(struct case_run *r, const struct step *st)
+{
+    if (data_mode_blocks(r) && strcmp(st->cmd, CMD_END_OF_DATA) != 0)
+        return -1;
+    struct exchange *ex = new_exchange(r, st->cmd);
+    if (!ex)
+        return -1;
+    buf_append(&ex->sent, r->unsent.data, r->unsent.len);
+    buf_free(&r->unsent);
+    if (read_reply(r, ex, clock_ms()) != 0)
+        return -1;
+    if (strcmp(st->cmd, CMD_END_OF_DATA) == 0)
+        r->data_mode = 0;
+    else if (ex->reply.code == 354)
+        r->data_mode = 1;
+    return 0;
+}
+
+/* "; RFC 5321 §4.1.4" style suffix: the step's reason or the case refs. */
+static void explain(const struct case_run *r, const struct step *st, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    if (st->why) {
+        snprintf(out, len, ": %s", st->why);
+        return;
+    }
+    for (size_t i = 0; i < r->def->nrefs && used < len; i++) {
+        int n = snprintf(out + used, len - used, "%s%s", i ? ", " : " (see ", r->def->refs[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (r->def->nrefs && used < len)
+        snprintf(out + used, len - used, ")");
+}
+
+static int step_expect(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    char why[600];
+    if (!ex || !ex->has_reply)
+        return -1;
+    if (codeset_has(&st->codes, ex->reply.code))
+        return 0;
+    explain(r, st, why, sizeof why);
+    finding(ex, level_verdict(st->level), "expected %s (%s) for %s, got %d%s",
+            st->codes_text, level_name(st->level), ex->table_cmd, ex->reply.code, why);
+    return 0;
+}
+
+static int step_require(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    if (!ex || !ex->has_reply)
+        return -1;
+    if (codeset_has(&st->codes, ex->reply.code))
+        return 0;
+    case_finding(r, V_SKIP, "precondition not met: %s answered %d, not %s: %s",
+                 ex->table_cmd, ex->reply.code, st->codes_text, st->why);
+    return -1;
+}
+
+static int step_expect_close(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    struct buf extra = BUF_INIT;
+    char why[600];
+    long timeout = runner_timeout_ms(r->cfg, "QUIT");
+    enum io_status io = session_wait_close(&r->sess, timeout, &extra);
+    transcript(r, "S:", extra.data, extra.len);
+    buf_append(&ex->received, extra.data, extra.len);
+    buf_free(&extra);
+    r->gone = 1;
+    if (io == IO_EOF || io == IO_RESET) {
+        ex->closed = io == IO_EOF ? CLOSE_CLEAN : CLOSE_RESET;
+        return 0;
+    }
+    explain(r, st, why, sizeof why);
+    finding(ex, level_verdict(st->level), "the server did not close the connection "
+            "within %ld ms (%s)%s", timeout, level_name(st->level), why);
+    return -1;
+}
+
+static int run_step(struct case_run *r, const struct step *st)
+{
+    switch (st->kind) {
+    case STEP_SEND: return step_send(r, st);
+    case STEP_WRITE: return step_write(r, st);
+    case STEP_READ: return step_read(r, st);
+    case STEP_EXPECT: return step_expect(r, st);
+    case STEP_REQUIRE: return step_require(r, st);
+    case STEP_EXPECT_CLOSE: return step_expect_close(r, st);
+    }
+    return -1;
+}
+
+/* ---- a whole case ---------------------------------------------------------- */
+
+/* Reasons to skip a case before connecting; NULL when it can run. */
+static const char *precheck(const struct case_run *r, char *buf, size_t len)
+{
+    const struct casedef *d = r->def;
+    if (d->profile >= 0 && d->profile != (int)r->cfg->profile) {
+        snprintf(buf, len, "the case applies to profile %s (see --profile)",
+                 profile_name((enum profile)d->profile));
+        return buf;
+    }
+    if (d->needs_rcpt && !r->cfg->vars.value[VAR_RCPT])
+        return "the case delivers a message and runs only with --rcpt ADDR "
+               "(a mailbox you own)";
+    for (size_t i = 0; i < d->nneeds_ext; i++) {
+        const char *kw = r->info->keywords;
+        size_t n = strlen(d->needs_ext[i]);
+        int found = 0;
+        for (const char *p = kw; p && *p; p += strcspn(p, " "), p += *p == ' ') {
+            if (strncasecmp(p, d->needs_ext[i], n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+                found = 1;
+        }
+        if (!found) {
+            snprintf(buf, len, "the server does not advertise %s in its EHLO reply",
+                     d->needs_ext[i]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static int open_case(struct case_run *r)
+{
+    char err[512];
+    if (!r->info->connected) {
+        case_finding(r, V_ERROR, "%s", r->info->connect_error ? r->info->connect_error
+                                                                : "could not connect");
+        return -1;
+    }
+    long long started = clock_ms();
+    if (conn_open(&r->cfg->conn, &r->sess.conn, err, sizeof err) != 0) {
+        case_finding(r, V_ERROR, "%s", err);
+        return -1;
+    }
+    r->connected = 1;
+    struct exchange *ex = new_exchange(r, CMD_GREETING);
+    if (!ex || read_reply(r, ex, started) != 0)
+        return -1;
+    int code = ex->reply.code;
+    r->refused = code == 554 || code == 521;
+    enum greeting_mode mode = r->def->greeting;
+    if (mode == GREETING_ACCEPT && r->refused) {
+        case_finding(r, V_SKIP, "the server refuses service here (%d greeting, RFC 5321 "
+                     "§3.1%s); the case needs an SMTP session", code,
+                     code == 521 ? ", RFC 7504" : "");
+        return -1;
+    }
+    if (mode == GREETING_REFUSE && !r->refused) {
+        case_finding(r, V_SKIP, "the case runs only against a server that greets "
+                     "with 554 (RFC 5321 §3.1); this one answered %d", code);
+        return -1;
+    }
+    return 0;
+}
+
+static void teardown(struct case_run *r)
+{
+    if (r->connected && !r->gone && !r->data_mode && !r->quit_done) {
+        static const char quit[] = "QUIT\r\n";
+        if (conn_send(r->sess.conn, quit, sizeof quit - 1, TEARDOWN_TIMEOUT_MS) == IO_OK) {
+            struct rx rx;
+            transcript(r, "C:", quit, sizeof quit - 1);
+            if (session_read_reply(&r->sess, TEARDOWN_TIMEOUT_MS, &rx) == 0) {
+                transcript(r, "S:", rx.bytes.data, rx.bytes.len);
+                buf_free(&rx.bytes);
+            }
+        }
+    }
+    conn_close(r->sess.conn);
+    r->sess.conn = NULL;
+    buf_free(&r->sess.pending);
+    buf_free(&r->unsent);
+}
+
+/* The case verdict: the worst finding; its reason names the exchange. */
+static void conclude(struct case_run *r)
+{
+    struct case_result *res = r->res;
+    enum verdict worst = r->case_verdict;
+    const char *reason = r->case_reason;
+    const struct exchange *at = NULL;
+    for (size_t i = 0; i < res->nex; i++) {
+        if (res->ex[i].verdict > worst) {
+            worst = res->ex[i].verdict;
+            at = &res->ex[i];
+        }
+    }
+    res->verdict = worst;
+    if (worst == V_PASS)
+        return;
+    if (at) {
+        res->reason = xasprintf("%s: %s", strcmp(at->table_cmd, CMD_GREETING) == 0
+                                ? "greeting" : at->table_cmd, at->reason.data);
+    } else {
+        res->reason = strdup(reason ? reason : verdict_name(worst));
+    }
+}
+
+static void run_case(const struct run_config *cfg, const struct server_info *info,
+                     const struct casedef *def, struct case_result *res)
+{
+    struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res };
+    char buf[256];
+    long long started = clock_ms();
+    memset(res, 0, sizeof *res);
+    res->def = def;
+    r.sess.limits = cfg->limits;
+    const char *skip = precheck(&r, buf, sizeof buf);
+    if (skip) {
+        case_finding(&r, V_SKIP, "%s", skip);
+    } else if (open_case(&r) == 0) {
+        for (size_t i = 0; i < def->nsteps; i++)
+            if (run_step(&r, &def->steps[i]) != 0)
+                break;
+    }
+    teardown(&r);
+    conclude(&r);
+    free(r.case_reason);
+    res->duration_ms = (long)(clock_ms() - started);
+}
+
+/* ---- discovery ---------------------------------------------------------- */
+
+static char *ehlo_keywords(const struct reply *rp)
+{
+    struct buf kw = BUF_INIT;
+    buf_append(&kw, "", 0);
+    for (size_t i = 1; i < rp->nlines; i++) {
+        size_t len;
+        const char *t = reply_line_text(rp, i, &len);
+        size_t n = 0;
+        while (n < len && t[n] != ' ' && t[n] != '\t' && t[n] != '=')
+            n++;
+        if (n == 0)
+            continue;
+        if (kw.len)
+            buf_append(&kw, " ", 1);
+        for (size_t j = 0; j < n; j++) {
+            char c = (char)toupper((unsigned char)t[j]);
+            buf_append(&kw, &c, 1);
+        }
+    }
+    return buf_steal(&kw);
+}
+
+void runner_discover(const struct run_config *cfg, struct server_info *info)
+{
+    static const struct casedef probe = { .id = "discovery", .title = "discovery" };
+    struct case_result res;
+    struct case_run r = { .cfg = cfg, .info = info, .def = &probe, .res = &res };
+    char err[512];
+    memset(info, 0, sizeof *info);
+    memset(&res, 0, sizeof res);
+    info->greeting_code = info->ehlo_code = -1;
+    r.sess.limits = cfg->limits;
+    if (conn_open(&cfg->conn, &r.sess.conn, err, sizeof err) != 0) {
+        info->connect_error = strdup(err);
+        return;
+    }
+    info->connected = 1;
+    r.connected = 1;
+    snprintf(info->peer, sizeof info->peer, "%s", conn_peer(r.sess.conn));
+    struct exchange *ex = new_exchange(&r, CMD_GREETING);
+    if (ex && read_reply(&r, ex, clock_ms()) == 0) {
+        buf_append(&info->greeting, ex->received.data, ex->received.len);
+        info->greeting_code = ex->reply.code;
+        struct buf line = BUF_INIT;
+        buf_printf(&line, "EHLO %s\r\n", cfg->vars.value[VAR_HELO]);
+        ex = new_exchange(&r, "EHLO");
+        long long t = clock_ms();
+        if (ex && send_bytes(&r, ex, line.data, line.len) == 0 && read_reply(&r, ex, t) == 0) {
+            buf_append(&info->ehlo, ex->received.data, ex->received.len);
+            info->ehlo_code = ex->reply.code;
+            if (ex->reply.code == 250)
+                info->keywords = ehlo_keywords(&ex->reply);
+        }
+        buf_free(&line);
+    } else if (ex) {
+        buf_append(&info->greeting, ex->received.data, ex->received.len);
+    }
+    teardown(&r);
+    case_result_free(&res);
+    free(r.case_reason);
+}
+
+/* ---- parallel execution ------------------------------------------------- */
+
+struct pool {
+    const struct run_config *cfg;
+    const struct server_info *info;
+    const struct casedef *const *cases;
+    struct case_result *results;
+    size_t n;
+    size_t next;
+    pthread_mutex_t lock;
+};
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next < p->n ? p->next++ : p->n;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n)
+            return NULL;
+        run_case(p->cfg, p->info, p->cases[i], &p->results[i]);
+    }
+}
+
+int runner_run(const struct run_config *cfg, const struct server_info *info,
+               const struct casedef *const *cases, size_t n,
+               struct case_result *results)
+{
+    struct pool p = { .cfg = cfg, .info = info, .cases = cases, .results = results, .n = n };
+    size_t jobs = cfg->jobs > 1 ? (size_t)cfg->jobs : 1;
+    if (jobs > n)
+        jobs = n ? n : 1;
+    pthread_t *tids = calloc(jobs, sizeof *tids);
+    size_t started = 0;
+    int rc = 0;
+    pthread_mutex_init(&p.lock, NULL);
+    for (size_t i = 0; tids && jobs > 1 && i < jobs; i++) {
+        if (pthread_create(&tids[i], NULL, worker, &p) != 0) {
+            rc = -1;
+            break;
+        }
+        started++;
+    }
+    if (started == 0)
+        worker(&p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    pthread_mutex_destroy(&p.lock);
+    return rc;
+}

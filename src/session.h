@@ -1,0 +1,52 @@
+/* session.h - an SMTP connection seen as replies: reads exactly one
+ * reply at a time, bounded in bytes, lines and time, and keeps bytes that
+ * arrive past a reply for the next read. */
+#ifndef SMTPSPEC_SESSION_H
+#define SMTPSPEC_SESSION_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "transport.h"
+
+struct session_limits {
+    size_t line_max;        /* one reply line, bytes */
+    size_t reply_max;       /* one whole reply, bytes */
+    size_t lines_max;       /* one whole reply, lines */
+};
+
+struct session {
+    struct conn *conn;
+    struct session_limits limits;
+    struct buf pending;     /* received, not yet handed out */
+};
+
+enum rx_status {
+    RX_REPLY = 0,   /* a complete reply */
+    RX_TIMEOUT,     /* no complete reply in time (bytes may be partial) */
+    RX_EOF,         /* clean close before a complete reply */
+    RX_RESET,       /* reset before a complete reply */
+    RX_CAPPED       /* a limit was exceeded; reading stopped */
+};
+
+struct rx {
+    enum rx_status status;
+    struct buf bytes;       /* the reply, or what arrived of it */
+    long elapsed_ms;
+    const char *capped;     /* which limit, for RX_CAPPED */
+};
+
+/* Reads one reply within timeout_ms.  out->bytes is the caller's to free
+ * (buf_free).  Returns -1 only when memory runs out. */
+int session_read_reply(struct session *s, long timeout_ms, struct rx *out);
+
+/* Collects bytes that are already waiting, without blocking; returns
+ * how many are pending afterwards. */
+size_t session_drain(struct session *s);
+
+/* Waits up to timeout_ms for the peer to close.  Bytes that arrive
+ * meanwhile go to extra (bounded by the reply limit).  Returns IO_EOF,
+ * IO_RESET or IO_TIMEOUT. */
+enum io_status session_wait_close(struct session *s, long timeout_ms, struct buf *extra);
+
+#endif

@@ -1,0 +1,125 @@
+/* suite.h - suite files: the line-oriented script language (see README,
+ * "Suite language") parsed into suites, cases and steps. */
+#ifndef SMTPSPEC_SUITE_H
+#define SMTPSPEC_SUITE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "verdict.h"
+
+/* Variables a script may use as ${name}. */
+enum var_id {
+    VAR_HELO = 0,
+    VAR_MAIL_FROM,
+    VAR_RCPT,
+    VAR_RCPT2,
+    VAR_DOMAIN,     /* the target as a domain or address literal */
+    VAR_COUNT
+};
+
+struct vars {
+    const char *value[VAR_COUNT]; /* NULL when not set */
+};
+
+const char *var_name(enum var_id v);
+
+/* A byte expression: quoted strings ("..."*N repeats one), with escapes
+ * and variables resolved at run time. */
+struct tpart {
+    int var;        /* enum var_id, or -1 for literal bytes */
+    char *lit;
+    size_t len;
+};
+
+struct atom {
+    struct tpart *parts;
+    size_t nparts;
+    unsigned long repeat;
+};
+
+struct bytes_expr {
+    struct atom *atoms;
+    size_t natoms;
+    int crlf;       /* append CRLF after the atoms */
+};
+
+/* Set of reply codes 0..999. */
+struct codeset {
+    unsigned char bits[125];
+};
+
+static inline int codeset_has(const struct codeset *s, int code)
+{
+    return code >= 0 && code < 1000 && ((s->bits[code / 8] >> (code % 8)) & 1);
+}
+
+enum step_kind {
+    STEP_SEND,          /* send bytes, read one reply */
+    STEP_WRITE,         /* send bytes, read nothing */
+    STEP_READ,          /* read one reply */
+    STEP_EXPECT,        /* judge the last reply's code */
+    STEP_EXPECT_CLOSE,  /* the server must close the connection */
+    STEP_REQUIRE        /* skip the rest of the case unless the code fits */
+};
+
+struct step {
+    enum step_kind kind;
+    int line;
+    struct bytes_expr expr; /* SEND, WRITE */
+    char *cmd;              /* SEND, READ: table command; NULL = the verb */
+    struct codeset codes;   /* EXPECT, REQUIRE */
+    char *codes_text;       /* the code list as written */
+    enum level level;       /* EXPECT, EXPECT_CLOSE */
+    char *why;              /* explanation, may be NULL */
+};
+
+enum greeting_mode {
+    GREETING_ACCEPT = 0,    /* run only when the server greets with 220 */
+    GREETING_REFUSE,        /* run only when it greets with 554/521 */
+    GREETING_ANY
+};
+
+struct suite;
+
+struct casedef {
+    char *id;               /* "suite.case" */
+    char *title;
+    char **refs;
+    size_t nrefs;
+    const struct suite *suite;
+    int line;
+    int needs_rcpt;
+    char **needs_ext;
+    size_t nneeds_ext;
+    int profile;            /* enum profile, or -1 for every profile */
+    enum greeting_mode greeting;
+    struct step *steps;
+    size_t nsteps;
+};
+
+struct suite {
+    char *id;
+    char *title;
+    char *path;
+    char **refs;
+    size_t nrefs;
+    struct casedef *cases;
+    size_t ncases;
+};
+
+/* Parses the suite file at path.  On success *out is a suite the caller
+ * frees with suite_free(); on failure returns -1 and err holds
+ * "file:line: message". */
+int suite_load(const char *path, struct suite **out, char *err, size_t errlen);
+/* The same for text in memory; name is used in messages. */
+int suite_parse(const char *name, const char *text, size_t len,
+                struct suite **out, char *err, size_t errlen);
+void suite_free(struct suite *s);
+
+/* Appends the expression's bytes to out.  Returns 0, or -1 when a
+ * variable is unset or memory runs out. */
+int expr_expand(const struct bytes_expr *e, const struct vars *vars,
+                struct buf *out);
+
+#endif

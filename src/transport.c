@@ -1,0 +1,150 @@
+/* transport.c - raw connections through libcurl's CONNECT_ONLY mode.
+ *
+ * Facts this relies on (../shared/reference/transport-notes.md):
+ * - smtp:// and smtps:// URLs make libcurl read the greeting and send EHLO
+ *   itself, so the connection is opened as http:// (plain) or https://
+ *   with ALPN off (implicit TLS): both connect and send nothing.
+ * - Those schemes obey proxy environment variables: CURLOPT_PROXY "".
+ * - TLS data already decrypted is invisible to poll(), so every wait
+ *   first tries curl_easy_recv and polls only on CURLE_AGAIN.
+ * - curl_easy_recv returns OK with 0 bytes at EOF and CURLE_RECV_ERROR on
+ *   a reset. */
+#include "transport.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+struct conn {
+    CURL *curl;
+    curl_socket_t fd;
+    char peer[96];
+};
+
+const char *io_status_name(enum io_status s)
+{
+    static const char *const names[] = { "ok", "timeout", "eof", "reset", "error" };
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+static int wait_fd(curl_socket_t fd, short events, long timeout_ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = events };
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    int rc = poll(&pfd, 1, timeout_ms > 0x7fffffff ? 0x7fffffff : (int)timeout_ms);
+    return rc;  /* >0 ready, 0 timeout, <0 error */
+}
+
+static int build_url(const struct conn_opts *o, char *url, size_t len)
+{
+    int v6 = strchr(o->host, ':') != NULL;
+    int n = snprintf(url, len, "%s://%s%s%s:%d/", o->tls ? "https" : "http",
+                     v6 ? "[" : "", o->host, v6 ? "]" : "", o->port);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int conn_open(const struct conn_opts *o, struct conn **out, char *err, size_t errlen)
+{
+    char url[600];
+    *out = NULL;
+    if (build_url(o, url, sizeof url) != 0) {
+        snprintf(err, errlen, "host name too long");
+        return -1;
+    }
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c || !(c->curl = curl_easy_init())) {
+        free(c);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    CURL *h = c->curl;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    if (o->tls) {
+        curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "cannot connect to %s port %d: %s", o->host,
+                 o->port, curl_easy_strerror(rc));
+        conn_close(c);
+        return -1;
+    }
+    curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &c->fd);
+    char *ip = NULL;
+    long port = 0;
+    curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
+    curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
+    snprintf(c->peer, sizeof c->peer, "%s%s%s:%ld", ip && strchr(ip, ':') ? "[" : "",
+             ip ? ip : "?", ip && strchr(ip, ':') ? "]" : "", port);
+    *out = c;
+    return 0;
+}
+
+enum io_status conn_send(struct conn *c, const void *p, size_t n, long timeout_ms)
+{
+    long long deadline = clock_ms() + timeout_ms;
+    const char *s = p;
+    while (n > 0) {
+        size_t sent = 0;
+        CURLcode rc = curl_easy_send(c->curl, s, n, &sent);
+        if (rc == CURLE_OK) {
+            s += sent;
+            n -= sent;
+            continue;
+        }
+        if (rc != CURLE_AGAIN)
+            return IO_RESET;
+        long left = (long)(deadline - clock_ms());
+        if (left <= 0 || wait_fd(c->fd, POLLOUT, left) == 0)
+            return IO_TIMEOUT;
+    }
+    return IO_OK;
+}
+
+enum io_status conn_recv(struct conn *c, void *buf, size_t cap, size_t *got,
+                         long timeout_ms)
+{
+    long long deadline = clock_ms() + timeout_ms;
+    *got = 0;
+    for (;;) {
+        size_t n = 0;
+        CURLcode rc = curl_easy_recv(c->curl, buf, cap, &n);
+        if (rc == CURLE_OK) {
+            *got = n;
+            return n > 0 ? IO_OK : IO_EOF;
+        }
+        if (rc != CURLE_AGAIN)
+            return IO_RESET;
+        long left = (long)(deadline - clock_ms());
+        if (left <= 0)
+            return IO_TIMEOUT;
+        int w = wait_fd(c->fd, POLLIN, left);
+        if (w == 0)
+            return IO_TIMEOUT;
+    }
+}
+
+const char *conn_peer(const struct conn *c)
+{
+    return c->peer;
+}
+
+void conn_close(struct conn *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    free(c);
+}
