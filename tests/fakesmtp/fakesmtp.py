@@ -1,0 +1,1025 @@
+#!/usr/bin/python3
+"""fakesmtp - a controllable fake SMTP server for smtpspec end-to-end tests.
+
+By default it behaves like a small, conforming RFC 5321 server.  A
+*scenario* (a JSON-serialisable dict, see README.md) overrides any reply
+with arbitrary bytes or with hostile behaviour: clean close, TCP reset,
+silence, hanging, flooding, slow byte-by-byte replies.
+
+Module use::
+
+    from fakesmtp import FakeServer
+    with FakeServer({"rules": [{"match": "^EHLO", "reply": "500 no\\r\\n"}]}) as srv:
+        ... connect to 127.0.0.1:srv.port ...
+        srv.wait_idle()
+        srv.received[0]      # raw bytes the client sent on connection 0
+        srv.messages         # delivered message bodies (dot-unstuffed)
+
+CLI use::
+
+    /usr/bin/python3 fakesmtp.py --scenario S.json --port-file PORT \\
+        [--max-seconds N] [--record OUT.json]
+
+Strings in scenarios stand for bytes: each character is one octet
+(latin-1), so "\\u0000" is NUL and "\\u00ff" is 0xFF.  Python callers may
+pass bytes instead.
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from collections import namedtuple
+
+__all__ = ["FakeServer", "Delivery", "load_scenario", "validate_scenario"]
+
+DEFAULT_HOSTNAME = "fake.test"
+DEFAULT_EHLO_KEYWORDS = ("PIPELINING", "SIZE 10240000", "8BITMIME", "HELP")
+DEFAULT_MAX_LINE = 512                 # octets, including CRLF (RFC 5321 4.5.3.1.4)
+DEFAULT_FLOOD_PATTERN = "250-" + "x" * 70 + "\r\n"
+DEFAULT_SLOW_DELAY_MS = 20
+CLOSE_DRAIN_SECONDS = 2.0              # how long a clean close waits for the peer's FIN
+POLL_SECONDS = 0.05
+RECORD_SENT_CAP = 1 << 20              # keep at most 1 MiB of sent bytes per connection
+RECORD_RECEIVED_CAP = 64 << 20
+
+ACTIONS = ("reply", "close", "reset", "silence", "hang", "flood", "slow")
+TERMINAL_ACTIONS = ("close", "reset", "silence", "hang")
+STATES = ("init", "ready", "mail", "rcpt")
+LINE_MODES = ("accept", "reject", "ignore")
+
+SPEC_KEYS = {"reply", "action", "delay_ms", "then_close",
+             "flood_bytes", "flood_line", "flood_pattern", "flood_end"}
+RULE_KEYS = SPEC_KEYS | {"match", "state", "times"}
+SCENARIO_KEYS = {"hostname", "greeting", "greeting_delay_ms", "on_connect",
+                 "rules", "ehlo_keywords", "ehlo_reply", "data_reply",
+                 "data_end_reply", "bare_lf", "bare_cr", "max_line",
+                 "connections", "default"}
+
+Delivery = namedtuple("Delivery", "connection sender recipients data")
+
+
+# ---------------------------------------------------------------- helpers
+
+def to_bytes(value):
+    """Scenario string -> bytes: one character per octet (latin-1)."""
+    if value is None:
+        return b""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return value.encode("latin-1")
+
+
+def as_spec(value, bare_string_key="reply"):
+    """A response spec is a dict; a bare string is shorthand for one key."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, bytearray)):
+        return {bare_string_key: value}
+    return dict(value)
+
+
+def reply_bytes(spec, default_reply):
+    """The reply a spec sends: its "reply", else (for the plain "reply"
+    and "slow" actions) the server's default reply."""
+    if "reply" in spec or spec.get("action", "reply") not in ("reply", "slow"):
+        return to_bytes(spec.get("reply"))
+    return to_bytes(default_reply)
+
+
+def reply_line(code, text):
+    return "%d %s\r\n" % (code, text)
+
+
+def multiline_reply(code, lines):
+    last = len(lines) - 1
+    return "".join("%d%s%s\r\n" % (code, " " if i == last else "-", line)
+                   for i, line in enumerate(lines))
+
+
+def unstuff(raw):
+    """Remove SMTP dot-stuffing (RFC 5321 4.5.2) from message data."""
+    return (b"\r\n" + raw).replace(b"\r\n.", b"\r\n")[2:]
+
+
+_TERMINATOR_RE = re.compile(rb"\r\n|\n|\r(?!\n)")
+_TERMINATOR_KIND = {b"\r\n": "crlf", b"\n": "lf", b"\r": "cr"}
+
+
+def find_terminator(buf, bare_lf, bare_cr):
+    """Locate the first line terminator honoured by the bare LF/CR modes.
+
+    Returns (start, end, kind, mode) or None if no complete line yet.
+    "ignore" terminators are treated as ordinary line content.
+    """
+    pos = 0
+    while True:
+        m = _TERMINATOR_RE.search(buf, pos)
+        if m is None:
+            return None
+        term = m.group()
+        if term == b"\r" and m.end() == len(buf):
+            return None                    # CR at the end: LF may follow
+        kind = _TERMINATOR_KIND[term]
+        mode = {"lf": bare_lf, "cr": bare_cr}.get(kind, "accept")
+        if mode != "ignore":
+            return m.start(), m.end(), kind, mode
+        pos = m.end()
+
+
+# ------------------------------------------------------------- validation
+
+def _fail(where, message):
+    raise ValueError("fakesmtp scenario: %s: %s" % (where, message))
+
+
+def _check_bytes(where, value):
+    if not isinstance(value, (str, bytes, bytearray)):
+        _fail(where, "must be a string")
+    try:
+        to_bytes(value)
+    except UnicodeEncodeError:
+        _fail(where, "characters above U+00FF cannot stand for bytes")
+
+
+def _check_number(where, value, integer=False):
+    types = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, types) or value < 0:
+        _fail(where, "must be a non-negative number")
+
+
+def _check_spec(where, spec, allowed_keys=SPEC_KEYS):
+    if not isinstance(spec, dict):
+        _fail(where, "must be a string or an object")
+    unknown = set(spec) - allowed_keys
+    if unknown:
+        _fail(where, "unknown keys %s" % sorted(unknown))
+    if spec.get("action", "reply") not in ACTIONS:
+        _fail(where, "action must be one of %s" % (ACTIONS,))
+    for key in ("reply", "flood_pattern", "flood_end", "flood_line"):
+        if key in spec:
+            _check_bytes("%s.%s" % (where, key), spec[key])
+    if "flood_line" in spec and re.search("[\r\n]", str(spec["flood_line"])):
+        _fail(where, "flood_line must not contain CR or LF")
+    for key in ("flood_line", "flood_pattern"):
+        if key in spec and not spec[key]:
+            _fail(where, "%s must not be empty" % key)
+    if "delay_ms" in spec:
+        _check_number(where + ".delay_ms", spec["delay_ms"])
+    if spec.get("flood_bytes") is not None:
+        _check_number(where + ".flood_bytes", spec["flood_bytes"], integer=True)
+    if not isinstance(spec.get("then_close", False), bool):
+        _fail(where, "then_close must be true or false")
+
+
+def _check_rule(where, rule):
+    _check_spec(where, rule, RULE_KEYS)
+    if not isinstance(rule.get("match"), str):
+        _fail(where, "'match' (a regular expression) is required")
+    try:
+        re.compile(rule["match"])
+    except re.error as exc:
+        _fail(where, "bad regex: %s" % exc)
+    states = rule.get("state", [])
+    states = [states] if isinstance(states, str) else states
+    if not isinstance(states, list) or set(states) - set(STATES):
+        _fail(where, "state must be one of %s (or a list)" % (STATES,))
+    if "times" in rule:
+        _check_number(where + ".times", rule["times"], integer=True)
+
+
+def validate_scenario(scenario, where="scenario", nested=False):
+    """Check a scenario; raise ValueError on mistakes.  Returns it."""
+    if not isinstance(scenario, dict):
+        _fail(where, "must be an object")
+    allowed = SCENARIO_KEYS - ({"connections", "default"} if nested else set())
+    unknown = set(scenario) - allowed
+    if unknown:
+        _fail(where, "unknown keys %s" % sorted(unknown))
+    for key in ("greeting", "ehlo_reply", "data_reply", "data_end_reply"):
+        if key in scenario:
+            _check_spec("%s.%s" % (where, key), as_spec(scenario[key]))
+    if "on_connect" in scenario:
+        _check_spec(where + ".on_connect", as_spec(scenario["on_connect"], "action"))
+    if "greeting_delay_ms" in scenario:
+        _check_number(where + ".greeting_delay_ms", scenario["greeting_delay_ms"])
+    if not isinstance(scenario.get("rules", []), list):
+        _fail(where, "rules must be a list")
+    for i, rule in enumerate(scenario.get("rules", [])):
+        _check_rule("%s.rules[%d]" % (where, i), rule)
+    keywords = scenario.get("ehlo_keywords", [])
+    if not isinstance(keywords, (list, tuple)):
+        _fail(where, "ehlo_keywords must be a list")
+    for kw in keywords:
+        _check_bytes(where + ".ehlo_keywords", kw)
+    for key in ("bare_lf", "bare_cr"):
+        if scenario.get(key, "accept") not in LINE_MODES:
+            _fail(where, "%s must be one of %s" % (key, LINE_MODES))
+    if "max_line" in scenario:
+        _check_number(where + ".max_line", scenario["max_line"], integer=True)
+    if "hostname" in scenario:
+        _check_bytes(where + ".hostname", scenario["hostname"])
+    if not nested:
+        conns = scenario.get("connections", [])
+        if not isinstance(conns, list):
+            _fail(where, "connections must be a list")
+        for i, sub in enumerate(conns):
+            if sub is not None:
+                validate_scenario(sub, "%s.connections[%d]" % (where, i), True)
+        if "default" in scenario:
+            validate_scenario(scenario["default"], where + ".default", True)
+    return scenario
+
+
+def scenario_for_connection(scenario, index):
+    """Top-level keys, overlaid with connections[index] (or "default")."""
+    base = {k: v for k, v in scenario.items() if k not in ("connections", "default")}
+    conns = scenario.get("connections") or []
+    chosen = conns[index] if index < len(conns) else None
+    if chosen is None:
+        chosen = scenario.get("default") or {}
+    return dict(base, **chosen)
+
+
+def load_scenario(path):
+    with open(path, encoding="utf-8") as fh:
+        return validate_scenario(json.load(fh))
+
+
+# ------------------------------------------------------- per-connection
+
+class _EndSession(Exception):
+    """Unwinds a session: the connection is over (reason in args[0])."""
+
+
+class _Rule:
+    def __init__(self, rule):
+        self.regex = re.compile(rule["match"], re.IGNORECASE | re.DOTALL)
+        states = rule.get("state", [])
+        self.states = [states] if isinstance(states, str) else list(states)
+        self.times = rule.get("times")
+        self.spec = {k: v for k, v in rule.items() if k in SPEC_KEYS}
+        self.fired = 0
+
+    def matches(self, text, state):
+        if self.times is not None and self.fired >= self.times:
+            return False
+        if self.states and state not in self.states:
+            return False
+        return self.regex.search(text) is not None
+
+
+class _Record:
+    """What one connection saw; shared with the server under its lock."""
+
+    def __init__(self, index):
+        self.index = index
+        self.received = bytearray()
+        self.sent = bytearray()
+        self.commands = []
+        self.events = []
+
+
+# Response of the default state machine to one command.  `reply` is a
+# string or a spec; `apply` is the state transition a positive reply
+# implies (it runs if the reply actually sent starts with `ok_class`,
+# even when a rule supplied that reply).
+Response = namedtuple("Response", "reply apply ok_class", defaults=(None, "2"))
+
+_MAIL_RE = re.compile(r"FROM:[ \t]*<([^<>]*)>(.*)\Z", re.IGNORECASE | re.DOTALL)
+_RCPT_RE = re.compile(r"TO:[ \t]*<([^<>]*)>(.*)\Z", re.IGNORECASE | re.DOTALL)
+_MAILBOX_RE = re.compile(
+    r'(?:"(?:[^"\\\r\n]|\\.)*"|[^\s"@<>()\[\],;:\\]+)'
+    r'@(?:[A-Za-z0-9\x80-\xff][A-Za-z0-9\x80-\xff.-]*|\[[^\[\]\s]+\])\Z')
+_PARAM_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)(?:=([\x21-\x3c\x3e-\x7e]+))?\Z")
+
+
+class _Session:
+    """One client connection: reads commands, answers them, records all."""
+
+    def __init__(self, server, sock, record, scenario):
+        self.server = server
+        self.sock = sock
+        self.record = record
+        self.sc = scenario
+        self.stopping = server._stop_event
+        self.hostname = scenario.get("hostname", DEFAULT_HOSTNAME)
+        self.keywords = [str(k) for k in scenario.get("ehlo_keywords", DEFAULT_EHLO_KEYWORDS)]
+        self.bare_lf = scenario.get("bare_lf", "accept")
+        self.bare_cr = scenario.get("bare_cr", "ignore")
+        self.max_line = scenario.get("max_line", DEFAULT_MAX_LINE)
+        self.rules = [_Rule(r) for r in scenario.get("rules", [])]
+        self.buf = bytearray()
+        self.state = "init"
+        self.sender = None
+        self.recipients = []
+        self.closed = False
+
+    # ---- lifecycle
+
+    def run(self):
+        try:
+            self.pause(self.sc.get("greeting_delay_ms", 0) / 1000.0)
+            self.perform(self.connect_spec(), self.default_greeting())
+            while True:
+                self.handle_line(*self.read_line())
+        except _EndSession as end:
+            self.event(end.args[0] if end.args else "end")
+        except Exception as exc:   # a bug here must not kill the test process
+            self.event("internal error: %r" % (exc,))
+        finally:
+            self.close_socket()
+            self.server._session_finished(self)
+
+    def event(self, text):
+        with self.server._lock:
+            self.record.events.append(text)
+
+    def close_socket(self):
+        if not self.closed:
+            self.closed = True
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+    # ---- low-level I/O
+
+    def pause(self, seconds):
+        if seconds > 0 and self.stopping.wait(seconds):
+            raise _EndSession("server stopped")
+
+    def send(self, data):
+        if not data:
+            return
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise _EndSession("send failed: %s" % (exc,))
+        with self.server._lock:
+            room = RECORD_SENT_CAP - len(self.record.sent)
+            if room > 0:
+                self.record.sent += data[:room]
+
+    def recv(self, timeout):
+        """Bytes received (b"" on EOF) or None when `timeout` expires."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self.stopping.is_set():
+                raise _EndSession("server stopped")
+            wait = POLL_SECONDS
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
+                    return None
+            try:
+                readable = select.select([self.sock], [], [], wait)[0]
+                if not readable:
+                    continue
+                data = self.sock.recv(65536)
+            except (OSError, ValueError) as exc:
+                raise _EndSession("receive failed: %s" % (exc,))
+            with self.server._lock:
+                if len(self.record.received) < RECORD_RECEIVED_CAP:
+                    self.record.received += data
+            return data
+
+    def recv_more(self):
+        """Receive for the command/data loop; ends the session on EOF/idle."""
+        data = self.recv(self.server.idle_timeout)
+        if data is None:
+            self.send(to_bytes(reply_line(421, "%s idle timeout" % self.hostname)))
+            self.close_cleanly()
+        if not data:
+            raise _EndSession("peer closed")
+        self.buf += data
+
+    # ---- actions
+
+    def perform(self, spec, default_reply=""):
+        """Execute a response spec.  Terminal actions raise _EndSession.
+
+        Returns the bytes actually sent as the reply.
+        """
+        action = spec.get("action", "reply")
+        reply = reply_bytes(spec, default_reply)
+        if action == "slow":
+            delay = spec.get("delay_ms", DEFAULT_SLOW_DELAY_MS) / 1000.0
+            self.send_slowly(reply, delay)
+        else:
+            self.pause(spec.get("delay_ms", 0) / 1000.0)
+            self.send(reply)
+        if action == "flood":
+            self.flood(spec)
+        terminal = {"close": self.close_cleanly, "reset": self.reset,
+                    "silence": self.silence, "hang": self.hang}
+        if action in terminal:
+            terminal[action]()
+        if spec.get("then_close"):
+            self.close_cleanly()
+        return reply
+
+    def send_slowly(self, data, delay):
+        for i in range(len(data)):
+            self.pause(delay)
+            self.send(data[i:i + 1])
+
+    def flood(self, spec):
+        if "flood_line" in spec:
+            unit = to_bytes(spec["flood_line"])
+        else:
+            unit = to_bytes(spec.get("flood_pattern", DEFAULT_FLOOD_PATTERN))
+        chunk = unit * max(1, 65536 // len(unit))
+        limit = spec.get("flood_bytes")
+        sent = 0
+        self.event("flood start")
+        while limit is None or sent < limit:
+            if self.stopping.is_set():
+                raise _EndSession("server stopped")
+            piece = chunk if limit is None else chunk[:limit - sent]
+            self.send(piece)
+            sent += len(piece)
+        self.send(to_bytes(spec.get("flood_end")))
+        self.event("flood end (%d bytes)" % sent)
+
+    def close_cleanly(self):
+        """FIN: stop sending, read (and record) until the peer closes."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        deadline = time.monotonic() + CLOSE_DRAIN_SECONDS
+        try:
+            while True:
+                data = self.recv(max(0.0, deadline - time.monotonic()))
+                if not data:
+                    break
+        except _EndSession:
+            pass
+        raise _EndSession("closed (FIN)")
+
+    def reset(self):
+        """RST: SO_LINGER with zero timeout, then close."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_socket()
+        raise _EndSession("reset (RST)")
+
+    def silence(self):
+        """Keep reading and recording, never answer again."""
+        self.event("silence")
+        while self.recv(None):
+            pass
+        raise _EndSession("peer closed during silence")
+
+    def hang(self):
+        """Stop reading too; wait until the peer goes away or server stops."""
+        self.event("hang")
+        while not self.stopping.wait(POLL_SECONDS):
+            if not self.peer_connected():
+                raise _EndSession("peer closed during hang")
+        raise _EndSession("server stopped")
+
+    def peer_connected(self):
+        try:   # Linux: first byte of struct tcp_info is the TCP state
+            info = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
+        except (OSError, AttributeError):
+            return True
+        return info[0] == 1    # TCP_ESTABLISHED
+
+    # ---- reading lines and message data
+
+    def read_line(self):
+        """Next command line: (line bytes, terminator kind, mode, too_long)."""
+        head = None              # kept start of an over-long line
+        while True:
+            found = find_terminator(self.buf, self.bare_lf, self.bare_cr)
+            if found:
+                start, end, kind, mode = found
+                line = bytes(self.buf[:start])
+                del self.buf[:end]
+                too_long = head is not None or start + 2 > self.max_line
+                return (head if head is not None else line), kind, mode, too_long
+            if len(self.buf) > self.max_line:
+                if head is None:
+                    head = bytes(self.buf[:self.max_line])
+                keep = 1 if self.buf.endswith(b"\r") else 0
+                del self.buf[:len(self.buf) - keep]
+            self.recv_more()
+
+    def read_data(self):
+        """Raw message data up to (excluding) the CRLF.CRLF terminator."""
+        scan_from = 0
+        while True:
+            if self.buf.startswith(b".\r\n"):
+                del self.buf[:3]
+                return b""
+            i = self.buf.find(b"\r\n.\r\n", scan_from)
+            if i >= 0:
+                raw = bytes(self.buf[:i + 2])
+                del self.buf[:i + 5]
+                return raw
+            scan_from = max(0, len(self.buf) - 4)
+            self.recv_more()
+
+    # ---- command handling
+
+    def handle_line(self, line, kind, mode, too_long):
+        text = line.decode("latin-1")
+        with self.server._lock:
+            self.record.commands.append(text)
+        response = self.default_response(text, kind, mode, too_long)
+        default_spec = as_spec(response.reply)
+        rule = self.match_rule(text)
+        spec = rule.spec if rule else default_spec
+        sent = self.perform(spec, default_spec.get("reply", ""))
+        if response.apply and sent.startswith(response.ok_class.encode()):
+            response.apply()
+
+    def match_rule(self, text):
+        for rule in self.rules:
+            if rule.matches(text, self.state):
+                rule.fired += 1
+                return rule
+        return None
+
+    def default_response(self, text, kind, mode, too_long):
+        if too_long:
+            return Response(reply_line(500, "Line too long"))
+        if mode == "reject":
+            return Response(reply_line(500, "Bare %s not allowed as line terminator"
+                                       % kind.upper()))
+        verb, _, arg = text.partition(" ")
+        handler = {
+            "EHLO": self.cmd_ehlo, "HELO": self.cmd_helo, "MAIL": self.cmd_mail,
+            "RCPT": self.cmd_rcpt, "DATA": self.cmd_data, "RSET": self.cmd_rset,
+            "NOOP": self.cmd_noop, "HELP": self.cmd_help, "VRFY": self.cmd_vrfy,
+            "EXPN": self.cmd_expn, "QUIT": self.cmd_quit,
+        }.get(verb.upper())
+        if handler is None:
+            return Response(reply_line(500, "Command not recognized"))
+        return handler(arg.strip(" "))
+
+    # ---- state transitions
+
+    def reset_transaction(self):
+        self.sender = None
+        self.recipients = []
+        if self.state != "init":
+            self.state = "ready"
+
+    def greeted(self):
+        self.state = "ready"
+        self.reset_transaction()
+
+    def start_transaction(self, sender):
+        self.sender = sender
+        self.recipients = []
+        self.state = "mail"
+
+    def add_recipient(self, recipient):
+        self.recipients.append(recipient)
+        self.state = "rcpt"
+
+    def quit(self):
+        self.close_cleanly()
+
+    def receive_message(self):
+        raw = self.read_data()
+        data = unstuff(raw)
+        n = len(self.server.messages) + 1
+        default = reply_line(250, "OK queued as fake%d" % n)
+        spec = as_spec(self.sc.get("data_end_reply")) or {}
+        if reply_bytes(spec, default).startswith(b"2"):
+            self.server._deliver(Delivery(self.record.index, self.sender,
+                                          list(self.recipients), data))
+        self.event("message received (%d bytes)" % len(data))
+        self.reset_transaction()
+        self.perform(spec, default)
+
+    # ---- commands
+
+    def cmd_ehlo(self, arg):
+        if not arg:
+            return Response(reply_line(501, "Syntax: EHLO hostname"))
+        reply = self.sc.get("ehlo_reply")
+        if reply is None:
+            reply = multiline_reply(250, ["%s greets %s" % (self.hostname, arg)]
+                                    + self.keywords)
+        return Response(reply, self.greeted)
+
+    def cmd_helo(self, arg):
+        if not arg:
+            return Response(reply_line(501, "Syntax: HELO hostname"))
+        return Response(reply_line(250, self.hostname), self.greeted)
+
+    def cmd_mail(self, arg):
+        m = _MAIL_RE.match(arg)
+        apply = (lambda: self.start_transaction(m.group(1))) if m else None
+        if self.state == "init":
+            return Response(reply_line(503, "Error: send HELO/EHLO first"), apply)
+        if self.state in ("mail", "rcpt"):
+            return Response(reply_line(503, "Error: nested MAIL command"), apply)
+        if not m:
+            return Response(reply_line(501, "Syntax: MAIL FROM:<address>"))
+        error = (self.check_path(m.group(1), allow_null=True)
+                 or self.check_params(m.group(2), self.mail_params()))
+        return Response(error or reply_line(250, "OK"), apply)
+
+    def cmd_rcpt(self, arg):
+        m = _RCPT_RE.match(arg)
+        apply = (lambda: self.add_recipient(m.group(1))) if m else None
+        if self.state not in ("mail", "rcpt"):
+            return Response(reply_line(503, "Error: need MAIL command"), apply)
+        if not m:
+            return Response(reply_line(501, "Syntax: RCPT TO:<address>"))
+        path = m.group(1)
+        error = (self.check_path(path, allow_null=False)
+                 or self.check_params(m.group(2), self.rcpt_params()))
+        if error:
+            return Response(error, apply)
+        if path.rsplit("@", 1)[0].lstrip('"').lower().startswith("reject"):
+            return Response(reply_line(550, "No such user here"), apply)
+        return Response(reply_line(250, "OK"), apply)
+
+    def cmd_data(self, arg):
+        apply, ok = self.receive_message, "3"
+        if arg:
+            return Response(reply_line(501, "Syntax: DATA (no parameters)"), apply, ok)
+        if self.state in ("init", "ready"):
+            return Response(reply_line(503, "Error: need MAIL command"), apply, ok)
+        if self.state == "mail":
+            return Response(reply_line(554, "No valid recipients"), apply, ok)
+        reply = self.sc.get("data_reply",
+                            reply_line(354, "End data with <CR><LF>.<CR><LF>"))
+        return Response(reply, apply, ok)
+
+    def cmd_rset(self, arg):
+        if arg:
+            return Response(reply_line(501, "Syntax: RSET (no parameters)"))
+        return Response(reply_line(250, "OK"), self.reset_transaction)
+
+    def cmd_noop(self, arg):
+        return Response(reply_line(250, "OK"))
+
+    def cmd_help(self, arg):
+        return Response(reply_line(214, "fakesmtp: see RFC 5321"))
+
+    def cmd_vrfy(self, arg):
+        if not arg:
+            return Response(reply_line(501, "Syntax: VRFY address"))
+        return Response(reply_line(252, "Cannot VRFY user, but will accept message"))
+
+    def cmd_expn(self, arg):
+        return Response(reply_line(502, "EXPN not implemented"))
+
+    def cmd_quit(self, arg):
+        if arg:
+            return Response(reply_line(501, "Syntax: QUIT (no parameters)"))
+        return Response(reply_line(221, "%s closing connection" % self.hostname), self.quit)
+
+    # ---- address and parameter syntax
+
+    def check_path(self, path, allow_null):
+        if path == "":
+            return None if allow_null else reply_line(501, "Null recipient not allowed")
+        if not allow_null and path.lower() == "postmaster":
+            return None
+        mailbox = re.sub(r"\A@[^:]*:", "", path)       # drop a source route
+        if not _MAILBOX_RE.match(mailbox):
+            return reply_line(501, "Bad address syntax")
+        return None
+
+    def advertised(self):
+        return {kw.split(" ")[0].upper(): kw for kw in self.keywords}
+
+    def mail_params(self):
+        adv = self.advertised()
+        params = {}
+        if "SIZE" in adv:
+            parts = adv["SIZE"].split()
+            limit = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+            params["SIZE"] = lambda v: self.check_size(v, limit)
+        if "8BITMIME" in adv:
+            bodies = ("7BIT", "8BITMIME") + (("BINARYMIME",) if "BINARYMIME" in adv else ())
+            params["BODY"] = lambda v: None if v and v.upper() in bodies else "bad"
+        if "SMTPUTF8" in adv:
+            params["SMTPUTF8"] = lambda v: None if v is None else "bad"
+        if "DSN" in adv:
+            params["RET"] = lambda v: None if v and v.upper() in ("FULL", "HDRS") else "bad"
+            params["ENVID"] = lambda v: None if v else "bad"
+        if "AUTH" in adv:
+            params["AUTH"] = lambda v: None if v else "bad"
+        return params
+
+    def rcpt_params(self):
+        if "DSN" not in self.advertised():
+            return {}
+        notify = re.compile(r"NEVER|(SUCCESS|FAILURE|DELAY)(,(SUCCESS|FAILURE|DELAY))*\Z",
+                            re.IGNORECASE)
+        return {"NOTIFY": lambda v: None if v and notify.match(v) else "bad",
+                "ORCPT": lambda v: None if v and ";" in v else "bad"}
+
+    @staticmethod
+    def check_size(value, limit):
+        if not value or not value.isdigit():
+            return "bad"
+        if limit and int(value) > limit:
+            return reply_line(552, "Message size exceeds fixed maximum message size")
+        return None
+
+    @staticmethod
+    def check_params(text, allowed):
+        if not text:
+            return None
+        if not text.startswith(" "):
+            return reply_line(501, "Syntax error in parameters")
+        for item in text.split(" "):
+            if not item:
+                continue
+            m = _PARAM_RE.match(item)
+            if not m:
+                return reply_line(501, "Syntax error in parameter %s" % item)
+            key, value = m.group(1).upper(), m.group(2)
+            if key not in allowed:
+                return reply_line(555, "Unsupported parameter %s" % key)
+            error = allowed[key](value)
+            if error == "bad":
+                return reply_line(501, "Bad value for parameter %s" % key)
+            if error:
+                return error
+        return None
+
+    def connect_spec(self):
+        spec = as_spec(self.sc.get("on_connect"), "action")
+        if spec is None:
+            spec = as_spec(self.sc.get("greeting")) or {}
+        return spec
+
+    def default_greeting(self):
+        return reply_line(220, "%s ESMTP fakesmtp" % self.hostname)
+
+
+# ------------------------------------------------------------------ server
+
+class FakeServer:
+    """A fake SMTP server running in background threads.
+
+    FakeServer(scenario=None, host="127.0.0.1", port=0, max_seconds=60,
+               idle_timeout=30, io_timeout=5, record_path=None)
+
+    scenario      dict (see README.md); None = conforming server
+    max_seconds   the server stops itself after this long (None: never)
+    idle_timeout  a connection waiting for a command this long gets 421
+    io_timeout    bound on each blocking send
+    record_path   if set, a JSON record is (re)written there as
+                  connections end and at stop()
+    """
+
+    def __init__(self, scenario=None, host="127.0.0.1", port=0, max_seconds=60.0,
+                 idle_timeout=30.0, io_timeout=5.0, record_path=None):
+        self.scenario = validate_scenario(dict(scenario or {}))
+        self.host = host
+        self.port = port
+        self.max_seconds = max_seconds
+        self.idle_timeout = idle_timeout
+        self.io_timeout = io_timeout
+        self.record_path = record_path
+        self._lock = threading.RLock()
+        self._stop_event = threading.Event()
+        self._records = []
+        self._deliveries = []
+        self._sessions = []
+        self._threads = []
+        self._listener = None
+        self._accept_thread = None
+
+    # ---- lifecycle
+
+    def start(self):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self.host, self.port))
+        listener.listen(64)
+        listener.settimeout(POLL_SECONDS)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="fakesmtp-accept", daemon=True)
+        self._accept_thread.start()
+        return self
+
+    def stop(self):
+        self._stop_event.set()
+        if self._accept_thread is not None:
+            self._accept_thread.join(2.0)
+        if self._listener is not None:
+            self._listener.close()
+        with self._lock:
+            sessions = list(self._sessions)
+        for session in sessions:      # unblock sends to a non-reading peer
+            try:
+                session.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in list(self._threads):
+            thread.join(1.0)
+        self.write_record()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    @property
+    def stopped(self):
+        return self._stop_event.is_set()
+
+    def wait(self, timeout=None):
+        """Block until the server stops (max_seconds or stop()); bool."""
+        return self._stop_event.wait(timeout)
+
+    def _accept_loop(self):
+        deadline = None if not self.max_seconds else time.monotonic() + self.max_seconds
+        while not self._stop_event.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                self._stop_event.set()
+                break
+            try:
+                sock, _ = self._listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            self._spawn(sock)
+        self._listener.close()      # refuse new connections from now on
+
+    def _spawn(self, sock):
+        sock.settimeout(self.io_timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            record = _Record(len(self._records))
+            self._records.append(record)
+            session = _Session(self, sock, record,
+                               scenario_for_connection(self.scenario, record.index))
+            self._sessions.append(session)
+            thread = threading.Thread(target=session.run, daemon=True,
+                                      name="fakesmtp-conn-%d" % record.index)
+            self._threads.append(thread)
+        thread.start()
+
+    def _session_finished(self, session):
+        with self._lock:
+            if session in self._sessions:
+                self._sessions.remove(session)
+        self.write_record()
+
+    def _deliver(self, delivery):
+        with self._lock:
+            self._deliveries.append(delivery)
+        self.write_record()
+
+    # ---- inspection
+
+    @property
+    def connections(self):
+        """Number of connections accepted so far."""
+        with self._lock:
+            return len(self._records)
+
+    @property
+    def received(self):
+        """Per connection: all raw bytes received from the client."""
+        with self._lock:
+            return [bytes(r.received) for r in self._records]
+
+    @property
+    def sent(self):
+        """Per connection: bytes sent (first 1 MiB)."""
+        with self._lock:
+            return [bytes(r.sent) for r in self._records]
+
+    @property
+    def commands(self):
+        """Per connection: command lines (latin-1 text, no terminator)."""
+        with self._lock:
+            return [list(r.commands) for r in self._records]
+
+    @property
+    def events(self):
+        """Per connection: how it went (e.g. "peer closed", "reset (RST)")."""
+        with self._lock:
+            return [list(r.events) for r in self._records]
+
+    @property
+    def deliveries(self):
+        with self._lock:
+            return list(self._deliveries)
+
+    @property
+    def messages(self):
+        """Delivered messages (dot-unstuffed data, ending with CRLF)."""
+        with self._lock:
+            return [d.data for d in self._deliveries]
+
+    def wait_for_connections(self, count, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while self.connections < count:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS / 5)
+        return True
+
+    def wait_idle(self, timeout=5.0):
+        """Wait until every connection handler has finished; bool."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                return False
+        return True
+
+    def as_record(self):
+        text = lambda b: b.decode("latin-1")
+        with self._lock:
+            return {
+                "port": self.port,
+                "connections": len(self._records),
+                "received": [text(bytes(r.received)) for r in self._records],
+                "sent": [text(bytes(r.sent)) for r in self._records],
+                "commands": [list(r.commands) for r in self._records],
+                "events": [list(r.events) for r in self._records],
+                "messages": [text(d.data) for d in self._deliveries],
+                "deliveries": [{"connection": d.connection, "sender": d.sender,
+                                "recipients": d.recipients, "data": text(d.data)}
+                               for d in self._deliveries],
+            }
+
+    def write_record(self):
+        if not self.record_path:
+            return
+        with self._lock:
+            tmp = "%s.tmp.%d" % (self.record_path, os.getpid())
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(self.as_record(), fh, indent=1)
+            os.replace(tmp, self.record_path)
+
+
+# --------------------------------------------------------------------- CLI
+
+def _write_atomically(path, text):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Controllable fake SMTP server.")
+    parser.add_argument("--scenario", help="scenario JSON file (default: conforming server)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = ephemeral (default)")
+    parser.add_argument("--port-file", help="write the listening port here once ready")
+    parser.add_argument("--max-seconds", type=float, default=0,
+                        help="exit after this many seconds (default: run until killed)")
+    parser.add_argument("--idle-timeout", type=float, default=30.0)
+    parser.add_argument("--record", help="write received/sent/messages JSON here")
+    args = parser.parse_args(argv)
+
+    try:
+        scenario = load_scenario(args.scenario) if args.scenario else {}
+    except (OSError, ValueError) as exc:
+        print("fakesmtp: %s" % exc, file=sys.stderr)
+        return 2
+    server = FakeServer(scenario, host=args.host, port=args.port,
+                        max_seconds=args.max_seconds or None,
+                        idle_timeout=args.idle_timeout, record_path=args.record)
+    stop_requested = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop_requested.append(True))
+    server.start()
+    try:
+        if args.port_file:
+            _write_atomically(args.port_file, "%d\n" % server.port)
+        print(server.port, flush=True)
+        while not stop_requested and not server.wait(0.1):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

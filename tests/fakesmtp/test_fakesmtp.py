@@ -1,0 +1,475 @@
+"""Tests for the fake SMTP server itself (stdlib unittest, raw sockets).
+
+Run: /usr/bin/python3 -m unittest discover -s tests/fakesmtp -v
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakesmtp import FakeServer, validate_scenario  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPLY_END = re.compile(rb"(?:^|\r\n)\d{3}(?: [^\r\n]*)?\r\n\Z")
+
+
+class Client:
+    """A minimal raw SMTP client for poking the server."""
+
+    def __init__(self, port, timeout=2.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.pending = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def reply(self):
+        """One complete (possibly multiline) reply, as raw bytes."""
+        while True:
+            end = self._reply_end()
+            if end is not None:
+                reply, self.pending = self.pending[:end], self.pending[end:]
+                return reply
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("connection closed; got %r" % self.pending)
+            self.pending += data
+
+    def _reply_end(self):
+        pos = 0
+        while True:
+            nl = self.pending.find(b"\r\n", pos)
+            if nl < 0:
+                return None
+            line = self.pending[pos:nl]
+            if re.match(rb"\d{3}( |\Z)", line):
+                return nl + 2
+            pos = nl + 2
+
+    def cmd(self, line):
+        self.send(line + b"\r\n")
+        return self.reply()
+
+    def code(self, line):
+        return int(self.cmd(line)[:3])
+
+    def read_until_eof(self, limit=64 << 20):
+        data = self.pending
+        while len(data) < limit:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        raise AssertionError("no EOF after %d bytes" % len(data))
+
+    def close(self):
+        self.sock.close()
+
+
+class ServerTestCase(unittest.TestCase):
+    scenario = None
+
+    def start(self, scenario=None, **kwargs):
+        server = FakeServer(scenario if scenario is not None else self.scenario, **kwargs)
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+    def connect(self, server, timeout=2.0, greeting=True):
+        client = Client(server.port, timeout)
+        self.addCleanup(client.close)
+        if greeting:
+            self.assertTrue(client.reply().startswith(b"220 "))
+        return client
+
+    def session(self, scenario=None):
+        server = self.start(scenario)
+        return server, self.connect(server)
+
+
+class DefaultBehaviourTest(ServerTestCase):
+
+    def test_greeting(self):
+        server = self.start()
+        client = self.connect(server, greeting=False)
+        self.assertEqual(client.reply(), b"220 fake.test ESMTP fakesmtp\r\n")
+
+    def test_ehlo_and_helo(self):
+        _, c = self.session()
+        self.assertEqual(c.cmd(b"EHLO client.test"),
+                         b"250-fake.test greets client.test\r\n250-PIPELINING\r\n"
+                         b"250-SIZE 10240000\r\n250-8BITMIME\r\n250 HELP\r\n")
+        self.assertEqual(c.cmd(b"HELO client.test"), b"250 fake.test\r\n")
+        self.assertEqual(c.code(b"EHLO"), 501)
+        self.assertEqual(c.code(b"HELO"), 501)
+
+    def test_sequence_errors(self):
+        _, c = self.session()
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test>"), 503)
+        self.assertEqual(c.code(b"RCPT TO:<a@b.test>"), 503)
+        self.assertEqual(c.code(b"DATA"), 503)
+        self.assertEqual(c.code(b"EHLO c"), 250)
+        self.assertEqual(c.code(b"RCPT TO:<a@b.test>"), 503)
+        self.assertEqual(c.code(b"DATA"), 503)
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test>"), 250)
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test>"), 503)
+        self.assertEqual(c.code(b"DATA"), 554)
+        self.assertEqual(c.code(b"RCPT TO:<reject-me@b.test>"), 550)
+        self.assertEqual(c.code(b"DATA"), 554)
+        self.assertEqual(c.code(b"RSET"), 250)
+        self.assertEqual(c.code(b"RCPT TO:<a@b.test>"), 503)
+
+    def test_syntax_errors(self):
+        _, c = self.session()
+        c.cmd(b"EHLO c")
+        cases = [
+            (b"MAIL FROM <a@b.test>", 501), (b"MAIL FROM:a@b.test", 501),
+            (b"MAIL FROM:<a@b.test> FOO=1", 555), (b"MAIL FROM:<a@b.test> SIZE=x", 501),
+            (b"MAIL FROM:<a@b.test> SIZE=99999999999", 552), (b"MAIL FROM:<not an address>", 501),
+            (b"DATA now", 501), (b"RSET x", 501), (b"QUIT now", 501), (b"FROB", 500),
+            (b"", 500), (b"VRFY", 501), (b"X" * 600, 500), (b"\x00\xff\xfe", 500),
+        ]
+        for line, code in cases:
+            with self.subTest(line=line[:40]):
+                self.assertEqual(c.code(line), code)
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test> SIZE=100 BODY=8BITMIME"), 250)
+        self.assertEqual(c.code(b"RCPT TO:b@b.test"), 501)
+        self.assertEqual(c.code(b"RCPT TO:<>"), 501)
+        self.assertEqual(c.code(b"RCPT TO:<b@b.test> NOTIFY=NEVER"), 555)
+        self.assertEqual(c.code(b"RCPT TO:<Postmaster>"), 250)
+
+    def test_line_length_limit(self):
+        _, c = self.session()
+        self.assertEqual(c.code(b"NOOP " + b"x" * 505), 250)   # 512 octets with CRLF
+        self.assertEqual(c.code(b"NOOP " + b"x" * 506), 500)   # 513
+        self.assertEqual(c.code(b"NOOP " + b"x" * 1000000), 500)
+        self.assertEqual(c.code(b"NOOP"), 250)
+
+    def test_misc_commands_case_insensitive(self):
+        _, c = self.session()
+        for line, code in [(b"noop", 250), (b"NoOp whatever", 250), (b"help", 214),
+                           (b"vrfy someone", 252), (b"EXPN list", 502), (b"rset", 250),
+                           (b"ehlo c", 250), (b"mail from:<a@b.test>", 250),
+                           (b"rcpt to:<c@d.test>", 250), (b"data", 354)]:
+            with self.subTest(line=line):
+                self.assertEqual(c.code(line), code)
+
+    def test_transaction_with_dot_stuffing(self):
+        server, c = self.session()
+        c.cmd(b"EHLO c")
+        c.cmd(b"MAIL FROM:<>")
+        c.cmd(b"RCPT TO:<x@y.test>")
+        self.assertEqual(c.code(b"DATA"), 354)
+        # Only CRLF.CRLF ends the data: LF.LF, CR.CR, LF.CRLF and "..\r\n" do not.
+        body = (b"Subject: t\r\n\r\n..leading dot\r\nmid\n.\nline\r\n"
+                b"a\r.\rb\r\nc\n.\r\n...\r\n")
+        c.send(body + b".\r\n")
+        self.assertEqual(c.reply(), b"250 OK queued as fake1\r\n")
+        expected = (b"Subject: t\r\n\r\n.leading dot\r\nmid\n.\nline\r\n"
+                    b"a\r.\rb\r\nc\n.\r\n..\r\n")
+        self.assertEqual(server.messages, [expected])
+        delivery = server.deliveries[0]
+        self.assertEqual((delivery.sender, delivery.recipients), ("", ["x@y.test"]))
+        self.assertEqual(c.code(b"RCPT TO:<x@y.test>"), 503)   # transaction reset
+
+    def test_empty_message_and_split_terminator(self):
+        server, c = self.session()
+        c.cmd(b"HELO c")
+        c.cmd(b"MAIL FROM:<a@b.test>")
+        c.cmd(b"RCPT TO:<x@y.test>")
+        c.cmd(b"DATA")
+        c.send(b".\r\n")
+        self.assertEqual(c.reply()[:3], b"250")
+        c.cmd(b"MAIL FROM:<a@b.test>")
+        c.cmd(b"RCPT TO:<x@y.test>")
+        c.cmd(b"DATA")
+        for piece in (b"hello\r", b"\n.", b"\r", b"\n"):   # terminator in pieces
+            c.send(piece)
+            time.sleep(0.02)
+        self.assertEqual(c.reply()[:3], b"250")
+        self.assertEqual(server.messages, [b"", b"hello\r\n"])
+
+    def test_pipelining_recording_and_quit(self):
+        server, c = self.session()
+        batch = (b"EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\n"
+                 b"RCPT TO:<rejected@y.test>\r\nDATA\r\n")
+        c.send(batch)
+        codes = [int(c.reply()[:3]) for _ in range(5)]
+        self.assertEqual(codes, [250, 250, 250, 550, 354])
+        c.send(b"body\r\n.\r\nQUIT\r\n")
+        self.assertEqual(c.reply()[:3], b"250")
+        self.assertEqual(c.reply(), b"221 fake.test closing connection\r\n")
+        self.assertEqual(c.read_until_eof(), b"")
+        c.close()
+        self.assertTrue(server.wait_idle())
+        self.assertEqual(server.received, [batch + b"body\r\n.\r\nQUIT\r\n"])
+        self.assertEqual(server.commands[0][-1], "QUIT")
+        self.assertEqual(server.connections, 1)
+        self.assertIn("closed (FIN)", server.events[0])
+        self.assertEqual(len(server.messages), 1)
+
+    def test_bare_lf_modes(self):
+        for mode, expected in (("accept", [250, 250]), ("reject", [500, 250])):
+            with self.subTest(mode=mode):
+                _, c = self.session({"bare_lf": mode})
+                c.send(b"NOOP\nNOOP\r\n")
+                self.assertEqual([int(c.reply()[:3]) for _ in expected], expected)
+        _, c = self.session({"bare_lf": "ignore"})
+        c.send(b"NOOP x\nFROB\r\n")        # one line "NOOP x\nFROB"
+        self.assertEqual(c.reply()[:3], b"250")
+        _, c = self.session({"bare_cr": "accept"})
+        c.send(b"NOOP\rNOOP\r\n")
+        self.assertEqual([c.reply()[:3], c.reply()[:3]], [b"250", b"250"])
+
+    def test_concurrent_connections(self):
+        server = self.start()
+        clients = [self.connect(server, greeting=False) for _ in range(8)]
+        for i, c in enumerate(clients):
+            self.assertTrue(c.reply().startswith(b"220"))
+            self.assertEqual(c.code(b"HELO c%d" % i), 250)
+        self.assertEqual(server.connections, 8)
+        self.assertEqual(sorted(cmds[0] for cmds in server.commands),
+                         sorted("HELO c%d" % i for i in range(8)))
+
+    def test_idle_timeout_sends_421(self):
+        server = self.start(idle_timeout=0.2)
+        c = self.connect(server)
+        self.assertEqual(c.reply()[:3], b"421")
+        self.assertEqual(c.read_until_eof(), b"")
+
+
+class OverrideTest(ServerTestCase):
+
+    def test_rule_sends_arbitrary_bytes(self):
+        _, c = self.session({"rules": [
+            {"match": r"^EHLO", "reply": "250-\u0000\u00ff\r\n250 \u00e9t\u00e9\r\n"},
+            {"match": r"^NOOP", "reply": "2"}]})
+        self.assertEqual(c.cmd(b"EHLO c"), b"250-\x00\xff\r\n250 \xe9t\xe9\r\n")
+        c.send(b"NOOP\r\n")
+        self.assertEqual(c.sock.recv(10), b"2")
+
+    def test_rule_state_filter_times_and_default_reply(self):
+        _, c = self.session({"rules": [
+            {"match": r"^RCPT", "state": "mail", "times": 1, "reply": "451 later\r\n"},
+            {"match": r"^NOOP", "delay_ms": 1}]})    # no reply: default reply
+        self.assertEqual(c.code(b"RCPT TO:<a@b.test>"), 503)   # state init: no match
+        c.cmd(b"EHLO c")
+        c.cmd(b"MAIL FROM:<a@b.test>")
+        self.assertEqual(c.code(b"RCPT TO:<a@b.test>"), 451)
+        self.assertEqual(c.code(b"RCPT TO:<a@b.test>"), 250)   # times exhausted
+        self.assertEqual(c.cmd(b"NOOP"), b"250 OK\r\n")
+
+    def test_positive_rule_reply_drives_state_machine(self):
+        server, c = self.session({"rules": [{"match": r"^MAIL", "reply": "250 sure\r\n"}]})
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test>"), 250)   # no EHLO, but accepted
+        self.assertEqual(c.code(b"RCPT TO:<x@y.test>"), 250)
+        self.assertEqual(c.code(b"DATA"), 354)
+        c.send(b"x\r\n.\r\n")
+        self.assertEqual(c.reply()[:3], b"250")
+        self.assertEqual(len(server.messages), 1)
+
+    def test_close_is_fin(self):
+        server, c = self.session({"rules": [{"match": r"^NOOP", "action": "close"}]})
+        c.send(b"NOOP\r\n")
+        self.assertEqual(c.sock.recv(100), b"")
+        c.close()
+        self.assertTrue(server.wait_idle())
+        self.assertIn("closed (FIN)", server.events[0])
+
+    def test_reset_is_rst(self):
+        _, c = self.session({"rules": [{"match": r"^NOOP", "action": "reset"}]})
+        c.send(b"NOOP\r\n")
+        with self.assertRaises(ConnectionResetError):
+            c.sock.recv(100)
+
+    def test_then_close_after_reply(self):
+        _, c = self.session({"rules": [{"match": r"^EHLO", "reply": "421 bye\r\n",
+                                        "then_close": True}]})
+        self.assertEqual(c.cmd(b"EHLO c"), b"421 bye\r\n")
+        self.assertEqual(c.read_until_eof(), b"")
+
+    def test_silence_keeps_reading(self):
+        server, c = self.session({"rules": [{"match": r"^NOOP", "action": "silence"}]})
+        c.sock.settimeout(0.3)
+        c.send(b"NOOP\r\n")
+        with self.assertRaises(socket.timeout):
+            c.sock.recv(100)
+        c.send(b"QUIT\r\n")
+        with self.assertRaises(socket.timeout):
+            c.sock.recv(100)
+        c.close()
+        self.assertTrue(server.wait_idle(2))
+        self.assertEqual(server.received, [b"NOOP\r\nQUIT\r\n"])
+        self.assertEqual(server.commands, [["NOOP"]])
+
+    def test_hang_stops_reading(self):
+        server, c = self.session({"rules": [{"match": r"^NOOP", "action": "hang"}]})
+        c.sock.settimeout(0.3)
+        c.send(b"NOOP\r\n")
+        with self.assertRaises(socket.timeout):
+            c.sock.recv(100)
+        c.send(b"QUIT\r\n")
+        time.sleep(0.1)
+        self.assertEqual(server.received, [b"NOOP\r\n"])   # QUIT never read
+        c.close()
+        self.assertTrue(server.wait_idle(2))
+
+    def test_flood_is_bounded(self):
+        n = 3 * 1024 * 1024
+        _, c = self.session({"rules": [{"match": r"^EHLO", "action": "flood",
+                                        "flood_bytes": n, "then_close": True}]})
+        c.send(b"EHLO c\r\n")
+        data = c.read_until_eof()
+        self.assertEqual(len(data), n)
+        self.assertTrue(data.startswith(b"250-xxx"))
+        self.assertEqual(set(data.split(b"\r\n")[0]), set(b"250-x"))
+
+    def test_flood_line_is_one_megabyte_line(self):
+        _, c = self.session({"rules": [{"match": r"^NOOP", "action": "flood",
+                                        "reply": "250 ", "flood_line": "ab",
+                                        "flood_bytes": 1 << 20, "flood_end": "\r\n"}]})
+        c.send(b"NOOP\r\n")
+        reply = c.reply()
+        self.assertEqual(len(reply), 4 + (1 << 20) + 2)
+        self.assertEqual(reply.count(b"\n"), 1)
+        self.assertEqual(c.code(b"NOOP"), 250)     # the session goes on
+
+    def test_endless_flood_ends_when_client_leaves(self):
+        server, c = self.session({"rules": [{"match": r"^EHLO", "action": "flood"}]})
+        c.send(b"EHLO c\r\n")
+        got = 0
+        while got < 2 << 20:
+            got += len(c.sock.recv(65536))
+        c.close()
+        self.assertTrue(server.wait_idle(3))
+
+    def test_slow_reply_byte_by_byte(self):
+        _, c = self.session({"rules": [{"match": r"^NOOP", "action": "slow",
+                                        "delay_ms": 30}]})
+        start = time.monotonic()
+        self.assertEqual(c.cmd(b"NOOP"), b"250 OK\r\n")
+        self.assertGreaterEqual(time.monotonic() - start, 8 * 0.03 * 0.9)
+
+    def test_greeting_bytes_and_delay(self):
+        server = self.start({"greeting": "220\u0000\u00ff\r\n", "greeting_delay_ms": 200})
+        c = self.connect(server, greeting=False)
+        start = time.monotonic()
+        self.assertEqual(c.sock.recv(100), b"220\x00\xff\r\n")
+        self.assertGreaterEqual(time.monotonic() - start, 0.15)
+
+    def test_on_connect_actions(self):
+        server = self.start({"on_connect": "close"})
+        self.assertEqual(self.connect(server, greeting=False).read_until_eof(), b"")
+        server = self.start({"on_connect": "reset"})
+        c = self.connect(server, greeting=False)
+        with self.assertRaises(ConnectionResetError):
+            c.read_until_eof()
+        server = self.start({"on_connect": "silence"})
+        c = self.connect(server, timeout=0.3, greeting=False)
+        with self.assertRaises(socket.timeout):
+            c.reply()
+        server = self.start({"on_connect": {"action": "slow", "delay_ms": 1}})
+        self.assertEqual(self.connect(server, greeting=False).reply(),
+                         b"220 fake.test ESMTP fakesmtp\r\n")
+
+    def test_per_connection_scenarios(self):
+        server = self.start({
+            "hostname": "base.test",
+            "connections": [{"greeting": "220 first\r\n"}, None,
+                            {"on_connect": "close"}],
+            "default": {"greeting": "554 go away\r\n"}})
+        replies = []
+        for _ in range(4):
+            c = self.connect(server, greeting=False)
+            try:
+                replies.append(c.reply())
+            except EOFError:
+                replies.append(None)
+            c.close()
+        self.assertEqual(replies, [b"220 first\r\n", b"554 go away\r\n", None,
+                                   b"554 go away\r\n"])
+
+    def test_data_replies(self):
+        server, c = self.session({"data_end_reply": "554 spam\r\n"})
+        for line in (b"EHLO c", b"MAIL FROM:<a@b.test>", b"RCPT TO:<x@y.test>", b"DATA"):
+            c.cmd(line)
+        c.send(b"hi\r\n.\r\n")
+        self.assertEqual(c.reply(), b"554 spam\r\n")
+        self.assertEqual(server.messages, [])           # rejected: not delivered
+        server, c = self.session({"data_reply": "451 not now\r\n"})
+        for line in (b"EHLO c", b"MAIL FROM:<a@b.test>", b"RCPT TO:<x@y.test>"):
+            c.cmd(line)
+        self.assertEqual(c.cmd(b"DATA"), b"451 not now\r\n")
+        self.assertEqual(c.code(b"NOOP"), 250)          # still in command mode
+
+    def test_ehlo_overrides(self):
+        _, c = self.session({"ehlo_keywords": ["SMTPUTF8"]})
+        self.assertEqual(c.cmd(b"EHLO c"), b"250-fake.test greets c\r\n250 SMTPUTF8\r\n")
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test> SMTPUTF8"), 250)
+        _, c = self.session({"ehlo_keywords": []})
+        self.assertEqual(c.cmd(b"EHLO c"), b"250 fake.test greets c\r\n")
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test> SIZE=10"), 555)
+        _, c = self.session({"ehlo_reply": "250-a\r\n250 b\r\n"})
+        self.assertEqual(c.cmd(b"EHLO c"), b"250-a\r\n250 b\r\n")
+
+    def test_invalid_scenarios_rejected(self):
+        for bad in ({"greting": "x"}, {"rules": [{"reply": "x"}]},
+                    {"rules": [{"match": "(", "reply": "x"}]},
+                    {"rules": [{"match": "x", "action": "explode"}]},
+                    {"greeting": "\u20ac"}, {"bare_lf": "maybe"},
+                    {"rules": [{"match": "x", "state": "nowhere"}]},
+                    {"connections": [{"connections": []}]}):
+            with self.subTest(bad=bad), self.assertRaises(ValueError):
+                validate_scenario(bad)
+
+    def test_max_seconds_stops_server(self):
+        server = self.start(max_seconds=0.3)
+        self.assertTrue(server.wait(3))
+        time.sleep(0.1)
+        with self.assertRaises(ConnectionRefusedError):
+            Client(server.port, timeout=1).close()
+
+
+class CommandLineTest(unittest.TestCase):
+
+    def test_cli_runs_scenario_and_records(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            scenario = os.path.join(tmp, "s.json")
+            port_file = os.path.join(tmp, "port")
+            record = os.path.join(tmp, "record.json")
+            with open(scenario, "w") as fh:
+                json.dump({"rules": [{"match": "^NOOP", "reply": "250 \u00ff\r\n"}]}, fh)
+            proc = subprocess.Popen(
+                [sys.executable, os.path.join(HERE, "fakesmtp.py"), "--scenario", scenario,
+                 "--port-file", port_file, "--record", record, "--max-seconds", "20"],
+                stdout=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 5
+                while not os.path.exists(port_file) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                with open(port_file) as fh:
+                    port = int(fh.read())
+                c = Client(port)
+                self.assertEqual(c.reply()[:4], b"220 ")
+                self.assertEqual(c.cmd(b"NOOP"), b"250 \xff\r\n")
+                self.assertEqual(c.cmd(b"QUIT")[:3], b"221")
+                c.close()
+            finally:
+                proc.terminate()
+                self.assertEqual(proc.wait(5), 0)
+            with open(record) as fh:
+                data = json.load(fh)
+            self.assertEqual(data["connections"], 1)
+            self.assertEqual(data["received"], ["NOOP\r\nQUIT\r\n"])
+            self.assertEqual(data["messages"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
