@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "ehlo.h"
 
 #define TEARDOWN_TIMEOUT_MS 3000
 
@@ -417,6 +418,57 @@ static int step_expect_close(struct case_run *r, const struct step *st)
     return -1;
 }
 
+static void check_finding(void *ctx, enum verdict v, const char *msg)
+{
+    finding(ctx, v, "%s", msg);
+}
+
+static int step_check(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    if (!ex || !ex->has_reply)
+        return -1;
+    content_check_run((enum content_check)st->check, &ex->reply, check_finding, ex);
+    return 0;
+}
+
+static int has_keyword(const char *list, const char *kw)
+{
+    size_t n = strlen(kw);
+    for (const char *p = list; p && *p; p += strcspn(p, " "), p += *p == ' ')
+        if (strncasecmp(p, kw, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int step_expect_keyword(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    char why[600];
+    if (!ex)
+        return -1;
+    if (has_keyword(r->info->keywords, st->keyword))
+        return 0;
+    explain(r, st, why, sizeof why);
+    finding(ex, level_verdict(st->level), "the server does not advertise %s in its EHLO "
+            "reply (%s)%s", st->keyword, level_name(st->level), why);
+    return 0;
+}
+
+static int step_expect_within(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    char why[600];
+    if (!ex || !ex->has_reply)
+        return -1;
+    if (ex->elapsed_ms <= st->within_ms)
+        return 0;
+    explain(r, st, why, sizeof why);
+    finding(ex, level_verdict(st->level), "the reply took %ld ms, more than %ld ms (%s)%s",
+            ex->elapsed_ms, st->within_ms, level_name(st->level), why);
+    return 0;
+}
+
 static int run_step(struct case_run *r, const struct step *st)
 {
     switch (st->kind) {
@@ -426,6 +478,9 @@ static int run_step(struct case_run *r, const struct step *st)
     case STEP_EXPECT: return step_expect(r, st);
     case STEP_REQUIRE: return step_require(r, st);
     case STEP_EXPECT_CLOSE: return step_expect_close(r, st);
+    case STEP_CHECK: return step_check(r, st);
+    case STEP_EXPECT_KEYWORD: return step_expect_keyword(r, st);
+    case STEP_EXPECT_WITHIN: return step_expect_within(r, st);
     }
     return -1;
 }
@@ -445,14 +500,7 @@ static const char *precheck(const struct case_run *r, char *buf, size_t len)
         return "the case delivers a message and runs only with --rcpt ADDR "
                "(a mailbox you own)";
     for (size_t i = 0; i < d->nneeds_ext; i++) {
-        const char *kw = r->info->keywords;
-        size_t n = strlen(d->needs_ext[i]);
-        int found = 0;
-        for (const char *p = kw; p && *p; p += strcspn(p, " "), p += *p == ' ') {
-            if (strncasecmp(p, d->needs_ext[i], n) == 0 && (p[n] == ' ' || p[n] == '\0'))
-                found = 1;
-        }
-        if (!found) {
+        if (!has_keyword(r->info->keywords, d->needs_ext[i])) {
             snprintf(buf, len, "the server does not advertise %s in its EHLO reply",
                      d->needs_ext[i]);
             return buf;

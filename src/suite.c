@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "codes.h"
+#include "ehlo.h"
 
 #define SUITE_FILE_MAX (4u << 20)   /* a suite file larger than this is refused */
 #define REPEAT_MAX (1ul << 20)
@@ -347,25 +348,39 @@ static void codeset_add(struct codeset *s, int code)
     s->bits[code / 8] |= (unsigned char)(1u << (code % 8));
 }
 
-/* "250", "2xx", "503,554", "4xx,5xx". */
+static void codeset_del(struct codeset *s, int code)
+{
+    s->bits[code / 8] &= (unsigned char)~(1u << (code % 8));
+}
+
+/* "250", "2xx", "503,554", "4xx,5xx"; "!500,!502" is every code 200..599
+ * but those (a list that starts with a "!" item starts from all codes). */
 static int parse_codes(struct parser *p, const char *word, struct codeset *set)
 {
     memset(set, 0, sizeof *set);
+    if (word[0] == '!')
+        for (int c = 200; c < 600; c++)
+            codeset_add(set, c);
     const char *s = word;
     for (;;) {
+        int neg = *s == '!';
+        s += neg;
         size_t n = strcspn(s, ",");
         if (n != 3 || s[0] < '2' || s[0] > '5')
             return perr(p, "bad code \"%.*s\": expected a code 200..599 or a class 2xx..5xx",
                         (int)n, s);
+        int lo, hi;
         if ((s[1] == 'x' || s[1] == 'X') && (s[2] == 'x' || s[2] == 'X')) {
-            for (int c = 0; c < 100; c++)
-                codeset_add(set, (s[0] - '0') * 100 + c);
+            lo = (s[0] - '0') * 100;
+            hi = lo + 99;
         } else if (isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2])) {
-            codeset_add(set, atoi(s) % 1000);
+            lo = hi = atoi(s) % 1000;
         } else {
             return perr(p, "bad code \"%.*s\": expected a code 200..599 or a class 2xx..5xx",
                         (int)n, s);
         }
+        for (int c = lo; c <= hi; c++)
+            neg ? codeset_del(set, c) : codeset_add(set, c);
         if (s[n] == '\0')
             return 0;
         s += n + 1;
@@ -503,6 +518,48 @@ static int d_expect_close(struct parser *p, const char *arg)
     return st ? parse_level_why(p, arg, st) : -1;
 }
 
+static int d_check(struct parser *p, const char *arg)
+{
+    struct step *st = new_step(p, STEP_CHECK);
+    if (!st)
+        return -1;
+    st->check = content_check_parse(arg);
+    if (st->check < 0)
+        return perr(p, "unknown check \"%s\" (greeting, ehlo-domain, ehlo-keywords, "
+                    "ehlo-registry, ehlo-duplicates, ehlo-params, helo-reply)", arg);
+    return 0;
+}
+
+static int d_expect_keyword(struct parser *p, const char *arg)
+{
+    char word[64];
+    struct step *st = new_step(p, STEP_EXPECT_KEYWORD);
+    if (!st)
+        return -1;
+    if (next_word(&arg, word, sizeof word) != 1)
+        return perr(p, "expect-keyword needs an EHLO keyword");
+    for (char *c = word; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    if (!(st->keyword = strdup(word)))
+        return oom(p);
+    return parse_level_why(p, arg, st);
+}
+
+static int d_expect_within(struct parser *p, const char *arg)
+{
+    char word[32], *end;
+    struct step *st = new_step(p, STEP_EXPECT_WITHIN);
+    if (!st)
+        return -1;
+    if (next_word(&arg, word, sizeof word) != 1)
+        return perr(p, "expect-within needs a number of seconds");
+    double secs = strtod(word, &end);
+    if (*end != '\0' || !(secs > 0) || secs > 86400)
+        return perr(p, "expect-within: \"%s\" is not a number of seconds", word);
+    st->within_ms = (long)(secs * 1000);
+    return parse_level_why(p, arg, st);
+}
+
 static int d_needs(struct parser *p, const char *arg)
 {
     char what[32], val[64];
@@ -607,7 +664,8 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
         { "send", IN_HEAD | IN_STEPS }, { "sendraw", IN_HEAD | IN_STEPS },
         { "write", IN_HEAD | IN_STEPS }, { "read", IN_HEAD | IN_STEPS },
         { "expect", IN_HEAD | IN_STEPS }, { "expect-close", IN_HEAD | IN_STEPS },
-        { "require", IN_HEAD | IN_STEPS },
+        { "require", IN_HEAD | IN_STEPS }, { "check", IN_HEAD | IN_STEPS },
+        { "expect-keyword", IN_HEAD | IN_STEPS }, { "expect-within", IN_HEAD | IN_STEPS },
     };
     unsigned here = p->state == PS_SUITE ? IN_SUITE : p->state == PS_CASE_HEAD ? IN_HEAD : IN_STEPS;
     size_t i;
@@ -637,6 +695,9 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "read")) return d_read(p, arg);
     if (!strcmp(word, "expect")) return d_expect(p, arg, STEP_EXPECT);
     if (!strcmp(word, "require")) return d_expect(p, arg, STEP_REQUIRE);
+    if (!strcmp(word, "check")) return d_check(p, arg);
+    if (!strcmp(word, "expect-keyword")) return d_expect_keyword(p, arg);
+    if (!strcmp(word, "expect-within")) return d_expect_within(p, arg);
     return d_expect_close(p, arg);
 }
 
@@ -778,6 +839,7 @@ void suite_free(struct suite *s)
             free(c->steps[j].cmd);
             free(c->steps[j].codes_text);
             free(c->steps[j].why);
+            free(c->steps[j].keyword);
         }
         free(c->steps);
         free(c->id);

@@ -60,7 +60,10 @@ enum step_kind {
     STEP_READ,          /* read one reply */
     STEP_EXPECT,        /* judge the last reply's code */
     STEP_EXPECT_CLOSE,  /* the server must close the connection */
-    STEP_REQUIRE        /* skip the rest of the case unless the code fits */
+    STEP_REQUIRE,       /* skip the rest of the case unless the code fits */
+    STEP_CHECK,         /* a content check of the last reply (ehlo.h) */
+    STEP_EXPECT_KEYWORD,/* the server advertised a keyword in EHLO */
+    STEP_EXPECT_WITHIN  /* the last reply came within a time */
 };
 
 struct step {
@@ -72,6 +75,9 @@ struct step {
     char *codes_text;       /* the code list as written */
     enum level level;       /* EXPECT, EXPECT_CLOSE */
     char *why;              /* explanation, may be NULL */
+    int check;              /* CHECK: enum content_check */
+    char *keyword;          /* EXPECT_KEYWORD, upper case */
+    long within_ms;         /* EXPECT_WITHIN */
 };
 
 enum greeting_mode {

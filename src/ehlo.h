@@ -1,0 +1,37 @@
+/* ehlo.h - checks of reply *content* that the code table cannot express:
+ * the greeting's domain, the EHLO response (keyword grammar, IANA
+ * registry, parameters), and that a HELO reply is not EHLO-style.
+ * Pure functions over a parsed reply; findings go to a callback. */
+#ifndef SMTPSPEC_EHLO_H
+#define SMTPSPEC_EHLO_H
+
+#include "reply.h"
+#include "verdict.h"
+
+/* Called once per finding; msg names the RFC sentence. */
+typedef void (*check_report_fn)(void *ctx, enum verdict v, const char *msg);
+
+enum content_check {
+    CHECK_GREETING = 0,     /* "220 " (Domain / address-literal) ... */
+    CHECK_EHLO_DOMAIN,      /* first EHLO line starts with a Domain */
+    CHECK_EHLO_KEYWORDS,    /* ehlo-keyword / ehlo-param grammar */
+    CHECK_EHLO_REGISTRY,    /* non-X keywords are registered */
+    CHECK_EHLO_DUPLICATES,  /* a keyword listed twice (noted, not judged) */
+    CHECK_EHLO_PARAMS,      /* SIZE, AUTH and no-parameter keywords */
+    CHECK_HELO_REPLY,       /* HELO reply is not an extended response */
+    CHECK_COUNT
+};
+
+/* "greeting", "ehlo-domain", ... -> the check, or -1. */
+int content_check_parse(const char *name);
+const char *content_check_name(enum content_check c);
+
+/* Runs check c on reply r (which must be a 2yz reply for the EHLO and
+ * HELO checks; other replies are not judged). */
+void content_check_run(enum content_check c, const struct reply *r,
+                       check_report_fn report, void *ctx);
+
+/* The RFC that registers keyword kw ("RFC 3207"), or NULL. */
+const char *ehlo_registered(const char *kw, size_t len);
+
+#endif

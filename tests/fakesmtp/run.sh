@@ -1,0 +1,7 @@
+#!/bin/sh
+# The fake SMTP server's own tests.
+cd "${SRCDIR:-$(dirname "$0")/../..}/tests/fakesmtp" || exit 1
+/usr/bin/python3 -m unittest -v test_fakesmtp 2>&1 | tee /dev/stderr | awk '
+    /^Ran [0-9]+ test/ { ran = $2 }
+    /^FAILED/ { split($0, a, /[=,)]/); for (i in a) if (a[i] ~ /^[0-9]+$/) bad += a[i] }
+    END { printf "%d passed, %d failed\n", ran - bad, bad; exit bad > 0 || ran == 0 }'

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Integration test: every bundled suite against a real SMTP server.
+
+    realserver.py SERVER        (SERVER: aiosmtpd or postfix)
+
+Starts the server with tests/servers/SERVER.sh on 127.0.0.1, runs smtpspec
+with all bundled suites (and --rcpt, since both private servers discard
+mail), validates the JSON report against reports/report.schema.json and
+compares each case's verdict with tests/integration/expected/SERVER/*.txt.
+
+Every case that does not pass must be listed in the expected file with its
+verdict and the reason (the RFC sentence the server deviates from, or why
+it is skipped); every listed case must earn exactly that verdict.
+Environment: SMTPSPEC (binary), SRCDIR (source tree).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import jsonschema
+
+SRC = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+BIN = os.environ.get("SMTPSPEC", "./smtpspec")
+
+RCPT = {
+    "aiosmtpd": "smtpspec@aiosmtpd.test",
+    "postfix": "smtpspec@smtpspec-postfix.test",
+}
+
+
+def load_expected(server):
+    """{case id: verdict} from the 'id verdict note...' lines of
+    tests/integration/expected/SERVER/*.txt (one file per suite)."""
+    expected = {}
+    folder = os.path.join(SRC, "tests", "integration", "expected", server)
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".txt"):
+            read_expected(os.path.join(folder, name), expected)
+    return expected
+
+
+def read_expected(path, expected):
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 2)
+            if len(parts) < 3:
+                sys.exit(f"{path}:{n}: expected 'case-id verdict reason'")
+            expected[parts[0]] = parts[1]
+
+
+def run_probe(server, port, workdir):
+    report = os.path.join(workdir, "report.json")
+    junit = os.path.join(workdir, "report.xml")
+    cmd = [BIN, "--suites-dir", os.path.join(SRC, "suites"), "--rcpt", RCPT[server],
+           "--timeout", "10", "-j", "4", "--json", report, "--junit", junit,
+           f"smtp://127.0.0.1:{port}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    print(proc.stdout)
+    print(proc.stderr, file=sys.stderr)
+    with open(report, encoding="utf-8") as f:
+        return proc.returncode, json.load(f)
+
+
+def main():
+    server = sys.argv[1]
+    expected = load_expected(server)
+    with open(os.path.join(SRC, "reports", "report.schema.json"), encoding="utf-8") as f:
+        schema = json.load(f)
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="smtpspec-int-") as workdir:
+        os.chmod(workdir, 0o755)
+        state = os.path.join(workdir, "server")
+        script = os.path.join(SRC, "tests", "servers", server + ".sh")
+        start = subprocess.run([script, "start", state], capture_output=True, text=True)
+        if start.returncode != 0:
+            print(start.stderr, file=sys.stderr)
+            print(f"Bail out! could not start {server}")
+            return 1
+        try:
+            rc, report = run_probe(server, start.stdout.strip(), workdir)
+        finally:
+            subprocess.run([script, "stop", state])
+    try:
+        jsonschema.validate(report, schema)
+    except jsonschema.ValidationError as e:
+        failures.append(f"report does not validate: {e.message}")
+    if rc not in (0, 1, 3):
+        failures.append(f"smtpspec exited {rc}")
+    seen = set()
+    for case in report["cases"]:
+        cid, got = case["id"], case["verdict"]
+        seen.add(cid)
+        want = expected.get(cid, "pass")
+        if got != want:
+            failures.append(f"{cid}: expected {want}, got {got}: {case['reason']}")
+    for cid in sorted(set(expected) - seen):
+        failures.append(f"{cid}: listed in expected/{server}/ but not run")
+    total = len(report["cases"])
+    print(f"1..{total + 1}")
+    for i, f in enumerate(failures, 1):
+        print(f"not ok {i} - {f}")
+    passed = total + 1 - len(failures)
+    print(f"# {server}: {report['summary']}")
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

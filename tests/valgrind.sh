@@ -1,0 +1,42 @@
+#!/bin/bash
+# tests/valgrind.sh - memcheck over the unit tests and one real probe
+# (every bundled suite, -j 4, against a private aiosmtpd).
+#   valgrind.sh UNIT_TEST_PROGRAM...
+# Prints "PASSED FAILED" (one run per program plus the probe) on stdout;
+# exits non-zero when valgrind finds an error or a definite leak.
+set -u
+src=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+bin=${SMTPSPEC:-./smtpspec}
+vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+passed=0 failed=0
+
+run() {
+    if "${vg[@]}" "$@" >/tmp/smtpspec-vg.out 2>&1; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "valgrind: FAILED: $*" >&2
+        tail -40 /tmp/smtpspec-vg.out >&2
+    fi
+}
+
+for t in "$@"; do
+    run "$t"
+done
+
+state=$(mktemp -d /tmp/smtpspec-vg.XXXXXX)
+trap '"$src/tests/servers/aiosmtpd.sh" stop "$state"; rm -rf "$state"' EXIT
+port=$("$src/tests/servers/aiosmtpd.sh" start "$state") || exit 1
+# smtpspec's own exit status (0/1/3) is not the point here; valgrind's is.
+if "${vg[@]}" "$bin" --suites-dir "$src/suites" --rcpt vg@smtpspec.test -j 4 \
+        --json "$state/r.json" --junit "$state/r.xml" "smtp://127.0.0.1:$port" \
+        >/tmp/smtpspec-vg.out 2>&1 || [ $? -ne 99 ]; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "valgrind: FAILED: smtpspec probe" >&2
+    tail -40 /tmp/smtpspec-vg.out >&2
+fi
+echo "$passed $failed"
+echo "valgrind: $passed passed, $failed failed" >&2
+[ "$failed" -eq 0 ]
