@@ -75,8 +75,9 @@ int conn_open(const struct conn_opts *o, struct conn **out, char *err, size_t er
     }
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "cannot connect to %s port %d: %s", o->host,
-                 o->port, curl_easy_strerror(rc));
+        snprintf(err, errlen, "cannot connect to %s port %d: %s%s", o->host,
+                 o->port, curl_easy_strerror(rc),
+                 rc == CURLE_PEER_FAILED_VERIFICATION ? " (see --insecure)" : "");
         conn_close(c);
         return -1;
     }
