@@ -115,6 +115,22 @@ static size_t utf8_multibyte(const unsigned char *p, size_t n)
     return len;
 }
 
+int utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t mb = utf8_multibyte(p + i, n - i);
+        if (mb == 0)
+            return 0;
+        i += mb;
+    }
+    return 1;
+}
+
 char *wire_escape(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;

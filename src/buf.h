@@ -30,6 +30,9 @@ char *buf_steal(struct buf *b);
  * Returns a malloc'd NUL-terminated string the caller frees, NULL on OOM. */
 char *wire_escape(const char *p, size_t n);
 
+/* Is p[0..n) well-formed UTF-8? */
+int utf8_valid(const char *p, size_t n);
+
 /* printf into a malloc'd string the caller frees; NULL on OOM. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* strdup that aborts on OOM is not used; these return NULL on OOM. */

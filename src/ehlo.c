@@ -2,6 +2,10 @@
  * §4.1.1.1, §2.2.2, §3.2; RFC 1870, RFC 4954, RFC 4422). */
 #include "ehlo.h"
 
+#include <stdlib.h>
+
+#include "buf.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +91,19 @@ const char *ehlo_registered(const char *kw, size_t len)
 static void report(check_report_fn fn, void *ctx, enum verdict v, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Server text quoted in a reason: at most 60 bytes, as a wire string, in
+ * a small ring of static buffers (a reason quotes at most two). */
+static const char *quote(const char *s, size_t n)
+{
+    static _Thread_local char ring[2][256];
+    static _Thread_local int next;
+    char *esc = wire_escape(s, n > 60 ? 60 : n);
+    char *out = ring[next++ % 2];
+    snprintf(out, sizeof ring[0], "%s%s", esc ? esc : "?", n > 60 ? "..." : "");
+    free(esc);
+    return out;
+}
+
 static void report(check_report_fn fn, void *ctx, enum verdict v, const char *fmt, ...)
 {
     char msg[600];
@@ -161,14 +178,18 @@ static int is_param(const char *s, size_t n)
 static void check_greeting(const struct reply *r, check_report_fn fn, void *ctx)
 {
     size_t len;
-    if (r->code != 220 || r->nlines == 0)
-        return;     /* the Greeting ABNF is for the 220 reply only */
     const char *t = reply_line_text(r, 0, &len);
+    if (r->code == 554 && len == 0 && r->nlines == 1)
+        report(fn, ctx, V_WARN, "the 554 greeting has no text; RFC 5321 §3.1: a server "
+               "returning a 554 response on connection opening SHOULD provide enough "
+               "information in the reply text to facilitate debugging");
+    if (r->code != 220)
+        return;     /* the Greeting ABNF is for the 220 reply only */
     size_t w = word_len(t, len);
     if (!is_domain(t, w))
         report(fn, ctx, V_FAIL, "the 220 greeting does not start with the server's domain "
-               "or address literal (got \"%.*s\"); RFC 5321 §4.2: Greeting = \"220 \" "
-               "(Domain / address-literal) [ SP textstring ] CRLF", (int)(w > 60 ? 60 : w), t);
+               "or address literal (got \"%s\"); RFC 5321 §4.2: Greeting = \"220 \" "
+               "(Domain / address-literal) [ SP textstring ] CRLF", quote(t, w));
 }
 
 static void check_ehlo_domain(const struct reply *r, check_report_fn fn, void *ctx)
@@ -178,8 +199,8 @@ static void check_ehlo_domain(const struct reply *r, check_report_fn fn, void *c
     size_t w = word_len(t, len);
     if (!is_domain(t, w))
         report(fn, ctx, V_FAIL, "the first line of the EHLO reply does not start with the "
-               "server's domain (got \"%.*s\"); RFC 5321 §4.1.1.1: ehlo-ok-rsp = "
-               "\"250\" SP Domain ... / \"250-\" Domain ...", (int)(w > 60 ? 60 : w), t);
+               "server's domain (got \"%s\"); RFC 5321 §4.1.1.1: ehlo-ok-rsp = "
+               "\"250\" SP Domain ... / \"250-\" Domain ...", quote(t, w));
 }
 
 /* Calls each(ctx2, keyword, klen, params, plen, line) for lines 2..n. */
@@ -202,22 +223,22 @@ static void line_keywords(const struct reply *r, size_t line, const char *kw, si
 {
     (void)r;
     if (klen > 5 && strncasecmp(kw, "AUTH=", 5) == 0) {
-        report(fn, ctx, V_WARN, "EHLO line %zu \"%.*s\": the old AUTH= form for broken "
+        report(fn, ctx, V_WARN, "EHLO line %zu \"%s\": the old AUTH= form for broken "
                "clients; \"=\" is not legal in an ehlo-keyword (RFC 5321 §4.1.1.1); "
-               "RFC 4954 clients use the AUTH line", line + 1, (int)(klen > 40 ? 40 : klen), kw);
+               "RFC 4954 clients use the AUTH line", line + 1, quote(kw, klen));
         return;
     }
     if (!is_keyword(kw, klen))
-        report(fn, ctx, V_FAIL, "EHLO line %zu: \"%.*s\" is not an ehlo-keyword; RFC 5321 "
+        report(fn, ctx, V_FAIL, "EHLO line %zu: \"%s\" is not an ehlo-keyword; RFC 5321 "
                "§4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / \"-\")",
-               line + 1, (int)(klen > 40 ? 40 : klen), kw);
+               line + 1, quote(kw, klen));
     while (plen > 0) {
         size_t w = word_len(params, plen);
         if (!is_param(params, w)) {
-            report(fn, ctx, V_FAIL, "EHLO line %zu: parameter of %.*s is empty or has "
+            report(fn, ctx, V_FAIL, "EHLO line %zu: parameter of %s is empty or has "
                    "control characters; RFC 5321 §4.1.1.1: ehlo-line = ehlo-keyword *( SP "
                    "ehlo-param ), ehlo-param = 1*(%%d33-126)", line + 1,
-                   (int)(klen > 40 ? 40 : klen), kw);
+                   quote(kw, klen));
             return;
         }
         params += w < plen ? w + 1 : w;
@@ -232,10 +253,10 @@ static void line_registry(const struct reply *r, size_t line, const char *kw, si
     if (klen == 0 || kw[0] == 'X' || kw[0] == 'x' || !is_keyword(kw, klen))
         return;     /* local extensions; grammar errors are ehlo-keywords' */
     if (!ehlo_registered(kw, klen))
-        report(fn, ctx, V_FAIL, "EHLO line %zu: keyword %.*s is neither X-prefixed nor a "
+        report(fn, ctx, V_FAIL, "EHLO line %zu: keyword %s is neither X-prefixed nor a "
                "registered SMTP service extension; RFC 5321 §2.2.2: a conforming server MUST "
                "NOT offer non-\"X\"-prefixed keyword values that are not described in a "
-               "registered extension", line + 1, (int)(klen > 40 ? 40 : klen), kw);
+               "registered extension", line + 1, quote(kw, klen));
 }
 
 static void check_duplicates(const struct reply *r, check_report_fn fn, void *ctx)
@@ -247,9 +268,9 @@ static void check_duplicates(const struct reply *r, check_report_fn fn, void *ct
         for (size_t j = 1; j < i; j++) {
             const char *b = reply_line_text(r, j, &lj);
             if (word_len(b, lj) == ka && ka > 0 && strncasecmp(a, b, ka) == 0) {
-                report(fn, ctx, V_PASS, "note: keyword %.*s is listed twice (lines %zu and "
+                report(fn, ctx, V_PASS, "note: keyword %s is listed twice (lines %zu and "
                        "%zu); no RFC sentence forbids it, so it is reported, not judged",
-                       (int)(ka > 40 ? 40 : ka), a, j + 1, i + 1);
+                       quote(a, ka), j + 1, i + 1);
                 break;
             }
         }
@@ -280,9 +301,8 @@ static void line_params(const struct reply *r, size_t line, const char *kw, size
     switch (registry[i].params) {
     case P_NONE:
         if (plen > 0)
-            report(fn, ctx, V_WARN, "EHLO line %zu: %s has parameters (\"%.*s\") but %s "
-                   "defines none for it", line + 1, name, (int)(plen > 40 ? 40 : plen),
-                   params, rfc);
+            report(fn, ctx, V_WARN, "EHLO line %zu: %s has parameters (\"%s\") but %s "
+                   "defines none for it", line + 1, name, quote(params, plen), rfc);
         break;
     case P_SIZE: {
         size_t w = word_len(params, plen);
@@ -290,10 +310,10 @@ static void line_params(const struct reply *r, size_t line, const char *kw, size
         for (size_t k = 0; k < w; k++)
             digits = digits && isdigit((unsigned char)params[k]);
         if (plen > 0 && !digits)
-            report(fn, ctx, V_FAIL, "EHLO line %zu: SIZE parameter \"%.*s\" is not a "
+            report(fn, ctx, V_FAIL, "EHLO line %zu: SIZE parameter \"%s\" is not a "
                    "decimal number; RFC 1870 §3: one optional parameter, a decimal number "
                    "indicating the fixed maximum message size", line + 1,
-                   (int)(plen > 40 ? 40 : plen), params);
+                   quote(params, plen));
         break;
     }
     case P_SASL:
@@ -306,9 +326,9 @@ static void line_params(const struct reply *r, size_t line, const char *kw, size
         while (plen > 0) {
             size_t w = word_len(params, plen);
             if (!is_sasl_mech(params, w)) {
-                report(fn, ctx, V_WARN, "EHLO line %zu: AUTH mechanism \"%.*s\" is not "
+                report(fn, ctx, V_WARN, "EHLO line %zu: AUTH mechanism \"%s\" is not "
                        "a SASL mechanism name (RFC 4422 §3.1: 1 to 20 of A-Z 0-9 - _)",
-                       line + 1, (int)(w > 40 ? 40 : w), params);
+                       line + 1, quote(params, w));
             }
             params += w < plen ? w + 1 : w;
             plen -= w < plen ? w + 1 : w;
@@ -329,9 +349,9 @@ static void check_helo_reply(const struct reply *r, check_report_fn fn, void *ct
         const char *t = reply_line_text(r, i, &len);
         size_t k = word_len(t, len);
         if (ehlo_registered(t, k)) {
-            report(fn, ctx, V_FAIL, "the HELO reply lists service extensions (%.*s on "
+            report(fn, ctx, V_FAIL, "the HELO reply lists service extensions (%s on "
                    "line %zu); RFC 5321 §3.2: servers MUST NOT return the extended "
-                   "EHLO-style response to a HELO command", (int)(k > 40 ? 40 : k), t, i + 1);
+                   "EHLO-style response to a HELO command", quote(t, k), i + 1);
             return;
         }
     }

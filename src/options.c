@@ -196,14 +196,17 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
     o->max_reply = 262144;
     o->suites_dir = SUITES_DIR;
     opterr = 0;
-    optind = 1;
+    optind = 0;     /* 0, not 1: glibc then also forgets a half-read "-xyz" */
     while ((c = getopt_long(argc, argv, ":j:vh", longopts, NULL)) != -1) {
-        if (c == '?') {
-            snprintf(err, errlen, "unknown option \"%s\" (see --help)", argv[optind - 1]);
-            return -1;
-        }
-        if (c == ':') {
-            snprintf(err, errlen, "option \"%s\" needs a value", argv[optind - 1]);
+        if (c == '?' || c == ':') {
+            /* a short option is named by optopt; a long one by its word */
+            char name[64];
+            if (optopt > 0 && optopt < 256)
+                snprintf(name, sizeof name, "-%c", optopt);
+            else
+                snprintf(name, sizeof name, "%s", argv[optind - 1]);
+            snprintf(err, errlen, c == '?' ? "unknown option \"%s\" (see --help)"
+                                           : "option \"%s\" needs a value", name);
             return -1;
         }
         if (one_option(c, optarg, o, err, errlen) != 0)

@@ -18,9 +18,17 @@ static json_t *wire_string(const char *p, size_t n)
     return s ? s : json_string("");
 }
 
+/* Our own text (reasons, titles): UTF-8 by construction; should it ever
+ * not be, it is written as a wire string rather than lost. */
+static json_t *text(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    return j ? j : wire_string(s, strlen(s));
+}
+
 static json_t *str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return s ? text(s) : json_null();
 }
 
 /* The reply's lines, without terminators. */
@@ -62,7 +70,7 @@ static json_t *exchange_json(const struct exchange *e)
     for (size_t i = 0; e->checked && i < e->check.nallowed; i++)
         json_array_append_new(allowed, json_integer(e->check.allowed[i]));
     size_t sent = e->sent.len > SENT_MAX ? SENT_MAX : e->sent.len;
-    return json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:s, s:s, s:I, s:o}",
+    return json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:s, s:o, s:I, s:o}",
                      "command", command_json(e),
                      "table_command", e->table_cmd ? e->table_cmd : "",
                      "sent", wire_string(e->sent.data, sent),
@@ -71,7 +79,7 @@ static json_t *exchange_json(const struct exchange *e)
                      "reply", e->has_reply ? reply_json(&e->reply) : json_null(),
                      "allowed", allowed,
                      "verdict", verdict_name(e->verdict),
-                     "reason", e->reason.data ? e->reason.data : "",
+                     "reason", text(e->reason.data),
                      "elapsed_ms", (json_int_t)e->elapsed_ms,
                      "closed", str_or_null(closes[e->closed]));
 }
@@ -80,7 +88,7 @@ static json_t *strings(char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
+        json_array_append_new(a, text(v[i]));
     return a;
 }
 
@@ -89,13 +97,13 @@ static json_t *case_json(const struct case_result *c)
     json_t *ex = json_array();
     for (size_t i = 0; i < c->nex; i++)
         json_array_append_new(ex, exchange_json(&c->ex[i]));
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o}",
-                     "id", c->def->id,
-                     "suite", c->def->suite ? c->def->suite->id : "",
-                     "title", c->def->title ? c->def->title : "",
+    return json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o}",
+                     "id", text(c->def->id),
+                     "suite", text(c->def->suite ? c->def->suite->id : ""),
+                     "title", text(c->def->title),
                      "refs", strings(c->def->refs, c->def->nrefs),
                      "verdict", verdict_name(c->verdict),
-                     "reason", c->reason ? c->reason : "",
+                     "reason", text(c->reason),
                      "duration_ms", (json_int_t)c->duration_ms,
                      "exchanges", ex);
 }

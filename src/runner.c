@@ -142,12 +142,14 @@ static void judge_code(struct case_run *r, struct exchange *ex)
     };
     codes_check(ex->table_cmd, &ctx, code, &ex->check);
     ex->checked = 1;
-    if (ex->check.verdict != V_PASS)
-        finding(ex, ex->check.verdict, "%s", ex->check.reason);
+    /* 421 may answer anything when the service shuts down (§4.2.3, §3.8):
+     * inconclusive, whatever the table of the profile lists. */
     if (code == 421)
         finding(ex, V_ERROR, "421: the server is closing the channel (overload, "
                 "rate limit or shutdown); the case is inconclusive, not a failure "
                 "(RFC 5321 §3.8, §4.2.3)");
+    else if (ex->check.verdict != V_PASS)
+        finding(ex, ex->check.verdict, "%s", ex->check.reason);
 }
 
 static const char *rx_explain(enum rx_status st)
@@ -191,9 +193,10 @@ static int read_reply(struct case_run *r, struct exchange *ex, long long started
     }
     if (rx.status == RX_REPLY) {
         r->lockstep = 1;
-        if (ex->reply.code == 421)
-            r->gone = 1;
-        return 0;
+        if (ex->reply.code != 421)
+            return 0;
+        r->gone = 1;    /* the server closes after 421: the case ends here */
+        return -1;
     }
     ex->closed = rx.status == RX_EOF ? CLOSE_CLEAN : rx.status == RX_RESET ? CLOSE_RESET : CLOSE_NONE;
     if (rx.status == RX_CAPPED)
@@ -545,6 +548,8 @@ static int open_case(struct case_run *r)
 
 static void teardown(struct case_run *r)
 {
+    if (r->connected && !r->gone && !r->data_mode)
+        check_unsolicited(r);   /* an extra reply to the case's last command */
     if (r->connected && !r->gone && !r->data_mode && !r->quit_done) {
         static const char quit[] = "QUIT\r\n";
         if (conn_send(r->sess.conn, quit, sizeof quit - 1, TEARDOWN_TIMEOUT_MS) == IO_OK) {
@@ -654,6 +659,11 @@ void runner_discover(const struct run_config *cfg, struct server_info *info)
     if (ex && read_reply(&r, ex, clock_ms()) == 0) {
         buf_append(&info->greeting, ex->received.data, ex->received.len);
         info->greeting_code = ex->reply.code;
+    } else if (ex) {
+        buf_append(&info->greeting, ex->received.data, ex->received.len);
+    }
+    /* Only a server that offers a session is asked for its extensions. */
+    if (ex && info->greeting_code == 220) {
         struct buf line = BUF_INIT;
         buf_printf(&line, "EHLO %s\r\n", cfg->vars.value[VAR_HELO]);
         ex = new_exchange(&r, "EHLO");
@@ -665,8 +675,6 @@ void runner_discover(const struct run_config *cfg, struct server_info *info)
                 info->keywords = ehlo_keywords(&ex->reply);
         }
         buf_free(&line);
-    } else if (ex) {
-        buf_append(&info->greeting, ex->received.data, ex->received.len);
     }
     teardown(&r);
     case_result_free(&res);

@@ -765,7 +765,10 @@ int suite_parse(const char *name, const char *text, size_t len,
         size_t n = nl ? (size_t)(nl - pos) : (size_t)(end - pos);
         char *line = xstrndup(pos, n);
         p.line++;
-        rc = line ? parse_line(&p, line) : oom(&p);
+        if (line && !utf8_valid(line, n))
+            rc = perr(&p, "the line is not valid UTF-8 (write bytes as \\xHH in strings)");
+        else
+            rc = line ? parse_line(&p, line) : oom(&p);
         free(line);
         pos += n + 1;
     }
