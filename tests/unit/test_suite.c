@@ -1,0 +1,564 @@
+/* test_suite.c - the suite language parser and expr_expand (suite.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/buf.h"
+#include "../../src/codes.h"
+#include "../../src/suite.h"
+#include "tap.h"
+
+/* 1-based number of the first line of text that starts with prefix. */
+static int line_of(const char *text, const char *prefix)
+{
+    int line = 1;
+    size_t n = strlen(prefix);
+    for (const char *p = text; *p; line++) {
+        if (strncmp(p, prefix, n) == 0)
+            return line;
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return -1;
+}
+
+static const struct vars test_vars = { {
+    [VAR_HELO] = "client.example",
+    [VAR_MAIL_FROM] = "x@y",
+    [VAR_RCPT] = "r@example.org",
+    [VAR_RCPT2] = "r2@example.org",
+    [VAR_DOMAIN] = "[127.0.0.1]",
+} };
+
+/* Expands step st with test_vars and compares with want[0..n). */
+static void check_expand(const struct step *st, const char *want, size_t n, const char *name)
+{
+    struct buf b = BUF_INIT;
+    int rc = expr_expand(&st->expr, &test_vars, &b);
+    if (rc != 0) {
+        tap_result_(0, name, "expr_expand returned %d", rc);
+    } else {
+        CHECK_MEM(b.data, b.len, want, n, name);
+    }
+    buf_free(&b);
+}
+
+static const char good[] =
+    "# a comment line\n"
+    "suite s\n"
+    "title A test suite\n"
+    "ref RFC 5321 §4.3.2\n"
+    "\n"
+    "case a\n"
+    "title Case A: everything\n"
+    "ref RFC 5321 §4.1.1.1\n"
+    "ref seed 002\n"
+    "needs rcpt\n"
+    "needs ext starttls\n"
+    "needs profile rfc821\n"
+    "greeting refuse\n"
+    "send MAIL FROM:<${mail_from}>\n"
+    "expect 250\n"
+    "send \"NOOP \" \"a\"*5\n"
+    "expect 2xx SHOULD\n"
+    "sendraw \"A\\r\\nB\\n\\x00\\xff\\\\\\\"\\$\"\n"
+    "expect 4xx,5xx \"a quoted why\"\n"
+    "send \"X\" as noop\n"
+    "write \"DATA\\r\\n\"\n"
+    "read END-OF-DATA\n"
+    "expect 250 MUST \"must why\"\n"
+    "require 250 \"the reason\"\n"
+    "send RCPT TO:<${rcpt}> ${rcpt2}\n"
+    "  # indented comment\n"
+    "expect-close SHOULD \"close why\"\n"
+    "\n"
+    "case b\n"
+    "title Case B\n"
+    "greeting any\n"
+    "send QUIT   \n"
+    "expect-close\n"
+    "send EHLO ${helo} \"q\" ${domain}\n"
+    "send \"\\x41${helo}\\x42\"*2 \"\\\\\"\n"
+    "sendraw \"\\0\\t\\x7F\" \"$ {}\"\n"
+    "\n"
+    "case empty\n"
+    "title A case with no steps\n";
+
+static void test_good(void)
+{
+    struct suite *s = NULL;
+    char err[512] = "";
+    int rc = suite_parse("good.suite", good, sizeof good - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "good suite parses");
+    if (rc != 0 || !s) {
+        tap_diag("error: %s", err);
+        return;
+    }
+    CHECK_STR(s->id, "s", "suite id");
+    CHECK_STR(s->title, "A test suite", "suite title");
+    CHECK_STR(s->path, "good.suite", "suite path is the name");
+    CHECK_INT(s->nrefs, 1, "suite has one ref");
+    if (s->nrefs == 1)
+        CHECK_STR(s->refs[0], "RFC 5321 §4.3.2", "suite ref text");
+    CHECK_INT(s->ncases, 3, "three cases");
+    if (s->ncases != 3) {
+        suite_free(s);
+        return;
+    }
+
+    const struct casedef *a = &s->cases[0], *b = &s->cases[1], *e = &s->cases[2];
+    CHECK_STR(a->id, "s.a", "case a id is s.a");
+    CHECK_STR(b->id, "s.b", "case b id is s.b");
+    CHECK_STR(e->id, "s.empty", "case empty id");
+    CHECK_STR(a->title, "Case A: everything", "case a title");
+    CHECK_STR(b->title, "Case B", "case b title");
+    CHECK(a->suite == s && b->suite == s && e->suite == s, "cases point at their suite");
+    CHECK_INT(a->line, line_of(good, "case a"), "case a line");
+    CHECK_INT(b->line, line_of(good, "case b"), "case b line");
+    CHECK_INT(a->nrefs, 2, "case a has two refs");
+    if (a->nrefs == 2) {
+        CHECK_STR(a->refs[0], "RFC 5321 §4.1.1.1", "case a ref 0");
+        CHECK_STR(a->refs[1], "seed 002", "case a ref 1");
+    }
+    CHECK_INT(b->nrefs, 0, "case b has no refs");
+    CHECK_INT(a->needs_rcpt, 1, "case a needs rcpt");
+    CHECK_INT(b->needs_rcpt, 0, "case b does not need rcpt");
+    CHECK_INT(a->nneeds_ext, 1, "case a needs one ext");
+    if (a->nneeds_ext == 1)
+        CHECK_STR(a->needs_ext[0], "STARTTLS", "needs ext is upper-cased");
+    CHECK_INT(a->profile, PROFILE_RFC821, "case a needs profile rfc821");
+    CHECK_INT(b->profile, -1, "case b: every profile");
+    CHECK_INT(a->greeting, GREETING_REFUSE, "case a greeting refuse");
+    CHECK_INT(b->greeting, GREETING_ANY, "case b greeting any");
+    CHECK_INT(e->greeting, GREETING_ACCEPT, "default greeting accept");
+    CHECK_INT(e->nsteps, 0, "a case with no steps is OK");
+
+    CHECK_INT(a->nsteps, 13, "case a has 13 steps");
+    if (a->nsteps == 13) {
+        const struct step *st = a->steps;
+        static const enum step_kind kinds[13] = {
+            STEP_SEND, STEP_EXPECT, STEP_SEND, STEP_EXPECT, STEP_SEND, STEP_EXPECT,
+            STEP_SEND, STEP_WRITE, STEP_READ, STEP_EXPECT, STEP_REQUIRE, STEP_SEND,
+            STEP_EXPECT_CLOSE,
+        };
+        int kinds_ok = 1;
+        for (int i = 0; i < 13; i++)
+            kinds_ok &= st[i].kind == kinds[i];
+        CHECK(kinds_ok, "case a step kinds in order");
+
+        /* lines */
+        CHECK_INT(st[0].line, line_of(good, "send MAIL"), "step 0 line");
+        CHECK_INT(st[4].line, line_of(good, "sendraw"), "sendraw step line");
+        CHECK_INT(st[12].line, line_of(good, "expect-close SHOULD"), "expect-close line");
+
+        /* send, plain with a variable */
+        CHECK(st[0].cmd == NULL, "plain send: cmd NULL (the verb decides)");
+        CHECK_INT(st[0].expr.crlf, 1, "plain send appends CRLF");
+        check_expand(&st[0], "MAIL FROM:<x@y>\r\n", 17, "plain send expands ${mail_from}");
+
+        /* expect 250, default MUST, no why */
+        CHECK(codeset_has(&st[1].codes, 250), "expect 250 has 250");
+        CHECK(!codeset_has(&st[1].codes, 251), "expect 250 lacks 251");
+        CHECK(!codeset_has(&st[1].codes, 249), "expect 250 lacks 249");
+        CHECK_INT(st[1].level, L_MUST, "expect default level MUST");
+        CHECK(st[1].why == NULL, "expect without why");
+        CHECK_STR(st[1].codes_text, "250", "codes_text 250");
+
+        /* quoted send with a repeat */
+        check_expand(&st[2], "NOOP aaaaa\r\n", 12, "quoted send with *5");
+        /* 2xx SHOULD */
+        CHECK(codeset_has(&st[3].codes, 200) && codeset_has(&st[3].codes, 299) &&
+              codeset_has(&st[3].codes, 250), "2xx has 200, 250, 299");
+        CHECK(!codeset_has(&st[3].codes, 199) && !codeset_has(&st[3].codes, 300),
+              "2xx lacks 199 and 300");
+        CHECK_INT(st[3].level, L_SHOULD, "expect SHOULD");
+        CHECK(st[3].why == NULL, "expect SHOULD without why");
+
+        /* sendraw: exact bytes, no CRLF */
+        CHECK_INT(st[4].expr.crlf, 0, "sendraw adds no CRLF");
+        check_expand(&st[4], "A\r\nB\n\x00\xff\\\"$", 10, "sendraw escapes give exact bytes");
+
+        /* 4xx,5xx with a why */
+        CHECK(codeset_has(&st[5].codes, 400) && codeset_has(&st[5].codes, 599) &&
+              codeset_has(&st[5].codes, 503), "4xx,5xx has 400, 503, 599");
+        CHECK(!codeset_has(&st[5].codes, 399) && !codeset_has(&st[5].codes, 250) &&
+              !codeset_has(&st[5].codes, 600), "4xx,5xx lacks 399, 250, 600");
+        CHECK_INT(st[5].level, L_MUST, "quoted why alone keeps MUST");
+        CHECK_STR(st[5].why, "a quoted why", "expect quoted why");
+        CHECK_STR(st[5].codes_text, "4xx,5xx", "codes_text 4xx,5xx");
+
+        /* send ... as noop */
+        CHECK_STR(st[6].cmd, "NOOP", "send as noop sets cmd NOOP");
+        check_expand(&st[6], "X\r\n", 3, "send \"X\" as NOOP bytes");
+        /* write */
+        CHECK_INT(st[7].expr.crlf, 0, "write adds no CRLF");
+        check_expand(&st[7], "DATA\r\n", 6, "write bytes");
+        CHECK(st[7].cmd == NULL, "write has no cmd");
+        /* read */
+        CHECK_STR(st[8].cmd, "END-OF-DATA", "read END-OF-DATA");
+        /* expect MUST "why" */
+        CHECK_INT(st[9].level, L_MUST, "explicit MUST");
+        CHECK_STR(st[9].why, "must why", "explicit MUST why");
+        /* require */
+        CHECK_STR(st[10].why, "the reason", "require reason");
+        CHECK(codeset_has(&st[10].codes, 250) && !codeset_has(&st[10].codes, 252),
+              "require 250 codeset");
+        /* rcpt */
+        check_expand(&st[11], "RCPT TO:<r@example.org> r2@example.org\r\n", 40,
+                     "send with ${rcpt} and ${rcpt2}");
+        /* expect-close */
+        CHECK_INT(st[12].level, L_SHOULD, "expect-close SHOULD");
+        CHECK_STR(st[12].why, "close why", "expect-close why");
+    }
+
+    CHECK_INT(b->nsteps, 5, "case b has 5 steps");
+    if (b->nsteps == 5) {
+        check_expand(&b->steps[0], "QUIT\r\n", 6, "plain send trims trailing blanks");
+        CHECK_INT(b->steps[1].kind, STEP_EXPECT_CLOSE, "bare expect-close");
+        CHECK_INT(b->steps[1].level, L_MUST, "bare expect-close is MUST");
+        CHECK(b->steps[1].why == NULL, "bare expect-close has no why");
+        check_expand(&b->steps[2], "EHLO client.example \"q\" [127.0.0.1]\r\n", 37,
+                     "plain send keeps quotes literally, expands ${helo} ${domain}");
+        check_expand(&b->steps[3], "Aclient.exampleBAclient.exampleB\\\r\n", 35,
+                     "repeat applies to variables inside the atom");
+        check_expand(&b->steps[4], "\0\t\x7f$ {}", 7,
+                     "sendraw \\0 \\t \\x7f, lone $ and braces are literal");
+    }
+
+    /* expr_expand with an unset variable fails */
+    if (a->nsteps > 0) {
+        struct vars none = { { NULL } };
+        struct buf bb = BUF_INIT;
+        CHECK_INT(expr_expand(&a->steps[0].expr, &none, &bb), -1,
+                  "expr_expand fails on an unset variable");
+        buf_free(&bb);
+        /* appends to what is already there */
+        struct buf b2 = BUF_INIT;
+        buf_puts(&b2, ">>");
+        expr_expand(&a->steps[0].expr, &test_vars, &b2);
+        CHECK_STR(b2.data, ">>MAIL FROM:<x@y>\r\n", "expr_expand appends");
+        buf_free(&b2);
+    }
+    suite_free(s);
+}
+
+static void test_crlf_file(void)
+{
+    static const char text[] =
+        "suite c\r\ntitle CRLF file\r\ncase x\r\ntitle X\r\nsend NOOP\r\nexpect 250 SHOULD \"w\"\r\n";
+    struct suite *s = NULL;
+    char err[512] = "";
+    int rc = suite_parse("crlf.suite", text, sizeof text - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "CRLF file parses");
+    if (rc != 0) {
+        tap_diag("error: %s", err);
+        return;
+    }
+    CHECK_STR(s->title, "CRLF file", "CRLF: title has no CR");
+    if (s->ncases == 1 && s->cases[0].nsteps == 2) {
+        check_expand(&s->cases[0].steps[0], "NOOP\r\n", 6, "CRLF: send has no stray CR");
+        CHECK_STR(s->cases[0].steps[1].why, "w", "CRLF: why");
+    } else {
+        CHECK(0, "CRLF: one case with two steps");
+    }
+    suite_free(s);
+
+    /* no trailing newline */
+    static const char t2[] = "suite c\ntitle T\ncase x\ntitle X\nsend NOOP";
+    rc = suite_parse("t2", t2, sizeof t2 - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "file without final newline parses");
+    if (rc == 0) {
+        CHECK(s->ncases == 1 && s->cases[0].nsteps == 1, "last line without newline is read");
+        suite_free(s);
+    }
+}
+
+static void test_limits(void)
+{
+    /* 4 x 1 MiB = exactly the 4 MiB literal limit: OK; one byte more: error. */
+    static const char ok[] =
+        "suite l\ntitle T\ncase x\ntitle X\n"
+        "sendraw \"x\"*1048576 \"y\"*1048576 \"z\"*1048576 \"w\"*1048576\n";
+    static const char over[] =
+        "suite l\ntitle T\ncase x\ntitle X\n"
+        "sendraw \"x\"*1048576 \"y\"*1048576 \"z\"*1048576 \"w\"*1048576 \"v\"\n";
+    struct suite *s = NULL;
+    char err[512] = "";
+    int rc = suite_parse("l", ok, sizeof ok - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "4 MiB expression is accepted");
+    if (rc == 0) {
+        struct buf b = BUF_INIT;
+        CHECK_INT(expr_expand(&s->cases[0].steps[0].expr, &test_vars, &b), 0,
+                  "4 MiB expression expands");
+        CHECK_INT(b.len, 4u << 20, "expanded length is 4 MiB");
+        CHECK(b.len == 4u << 20 && b.data[0] == 'x' && b.data[(1u << 20) - 1] == 'x' &&
+              b.data[1u << 20] == 'y' && b.data[(4u << 20) - 1] == 'w',
+              "expanded bytes are in order");
+        buf_free(&b);
+        suite_free(s);
+    }
+    rc = suite_parse("l", over, sizeof over - 1, &s, err, sizeof err);
+    CHECK_INT(rc, -1, "4 MiB + 1 expression is refused");
+    CHECK_CONTAINS(err, "l:5: expression longer than", "4 MiB + 1 error message");
+    CHECK(s == NULL, "*out is NULL on failure");
+
+    /* repeat boundary */
+    static const char rmax[] = "suite l\ntitle T\ncase x\ntitle X\nsend \"a\"*1048576\n";
+    rc = suite_parse("l", rmax, sizeof rmax - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "repeat *1048576 (the maximum) is accepted");
+    if (rc == 0)
+        suite_free(s);
+    static const char rover[] = "suite l\ntitle T\ncase x\ntitle X\nsend \"a\"*1048577\n";
+    rc = suite_parse("l", rover, sizeof rover - 1, &s, err, sizeof err);
+    CHECK_INT(rc, -1, "repeat *1048577 is refused");
+}
+
+struct bad_case {
+    const char *label;
+    const char *text;
+    int line;
+    const char *phrase;
+};
+
+#define HEAD "suite s\ntitle T\ncase a\ntitle A\n"  /* 4 lines */
+
+static const struct bad_case bad_cases[] = {
+    { "missing suite line", "title T\ncase a\ntitle A\n", 1, "must start with \"suite ID\"" },
+    { "case before suite line", "case a\n", 1, "must start with \"suite ID\"" },
+    /* no directive at all: reported at the last line, where the file ended */
+    { "comments only", "# nothing\n\n", 2, "must start with \"suite ID\"" },
+    { "suite without title", "suite s\ncase a\ntitle A\n", 1, "suite \"s\" has no title" },
+    { "two suite lines", "suite s\nsuite t\n", 2, "only one \"suite\" line" },
+    { "bad suite id", "suite -x\n", 1, "bad suite id" },
+    { "bad case id", "suite s\ntitle T\ncase a.b\n", 3, "bad case id" },
+    { "unknown directive", HEAD "frobnicate now\n", 5, "unknown directive \"frobnicate\"" },
+    { "unknown variable", HEAD "send NOOP ${nope}\n", 5, "unknown variable ${nope}" },
+    { "unknown variable quoted", HEAD "send \"${nope}\"\n", 5, "unknown variable ${nope}" },
+    { "unterminated variable", HEAD "send NOOP ${helo\n", 5, "unterminated ${" },
+    { "rcpt without needs rcpt", HEAD "send NOOP\nsend RCPT TO:<${rcpt}>\n", 6,
+      "${rcpt} is only allowed in cases with \"needs rcpt\"" },
+    { "rcpt2 without needs rcpt", HEAD "send \"x ${rcpt2}\"\n", 5, "${rcpt} is only allowed" },
+    { "rcpt in another case", "suite s\ntitle T\ncase a\ntitle A\nneeds rcpt\n"
+      "send ${rcpt}\ncase b\ntitle B\nsend ${rcpt}\n", 9, "${rcpt} is only allowed" },
+    { "bad code 650", HEAD "send NOOP\nexpect 650\n", 6, "bad code \"650\"" },
+    { "bad code 2x", HEAD "send NOOP\nexpect 2x\n", 6, "bad code \"2x\"" },
+    { "bad code 2x5", HEAD "send NOOP\nexpect 2x5\n", 6, "bad code \"2x5\"" },
+    { "bad code 150", HEAD "send NOOP\nexpect 150\n", 6, "bad code \"150\"" },
+    { "bad code list 250,", HEAD "send NOOP\nexpect 250,\n", 6, "bad code \"\"" },
+    { "bad code 2500", HEAD "send NOOP\nexpect 2500\n", 6, "bad code \"2500\"" },
+    { "expect without codes", HEAD "send NOOP\nexpect\n", 6, "expect needs a code list" },
+    { "repeat *0", HEAD "send \"a\"*0\n", 5, "repeat count after * must be 1..1048576" },
+    { "repeat *99999999", HEAD "send \"a\"*99999999\n", 5, "repeat count after *" },
+    { "repeat *-1", HEAD "send \"a\"*-1\n", 5, "repeat count after *" },
+    { "repeat without number", HEAD "send \"a\"*\n", 5, "repeat count after *" },
+    { "unterminated string", HEAD "send \"abc\n", 5, "unterminated string" },
+    { "unterminated string after backslash", HEAD "send \"abc\\\n", 5, "unterminated string" },
+    { "unknown escape \\q", HEAD "send \"a\\qb\"\n", 5, "unknown escape \\q" },
+    { "bad \\x escape", HEAD "send \"\\xZZ\"\n", 5, "\\x needs two hex digits" },
+    { "short \\x escape", HEAD "send \"\\x4\"\n", 5, "\\x needs two hex digits" },
+    { "\\x at end", HEAD "send \"\\x\n", 5, "\\x needs two hex digits" },
+    { "strings without space", HEAD "send \"a\"\"b\"\n", 5, "expected a space after a quoted string" },
+    { "title missing in a case", "suite s\ntitle T\ncase a\nsend NOOP\ncase b\ntitle B\n", 3,
+      "case \"s.a\" has no title" },
+    { "title missing in last case", "suite s\ntitle T\ncase a\ntitle A\ncase b\nsend NOOP\n", 5,
+      "case \"s.b\" has no title" },
+    { "title given twice", HEAD "title again\n", 5, "title given twice" },
+    { "duplicate case id", HEAD "case b\ntitle B\ncase a\ntitle A2\n", 7,
+      "duplicate case id \"a\" (first at line 3)" },
+    { "ref after send", HEAD "send NOOP\nref RFC 5321\n", 6,
+      "\"ref\" must come before the case's first step" },
+    { "needs after expect", HEAD "expect 220\nneeds rcpt\n", 6,
+      "\"needs\" must come before the case's first step" },
+    { "greeting after send", HEAD "send NOOP\ngreeting any\n", 6,
+      "\"greeting\" must come before" },
+    { "suite inside a case", HEAD "suite t\n", 5, "\"suite\" is only allowed before the first case" },
+    { "step before any case", "suite s\ntitle T\nsend NOOP\n", 3,
+      "\"send\" is only allowed inside a case" },
+    { "needs before any case", "suite s\ntitle T\nneeds rcpt\n", 3,
+      "\"needs\" is only allowed inside a case" },
+    { "expect-close as the first step", HEAD "expect-close\nsend NOOP\n", 5,
+      "expect-close must follow a send" },
+    { "require without reason", HEAD "send NOOP\nrequire 250\n", 6,
+      "require needs a quoted reason" },
+    { "require with level only", HEAD "send NOOP\nrequire 250 SHOULD\n", 6,
+      "require needs a quoted reason" },
+    { "bad level word", HEAD "send NOOP\nexpect 250 MAY\n", 6, "expected MUST, SHOULD or a quoted reason" },
+    { "text after the reason", HEAD "send NOOP\nexpect 250 \"a\" b\n", 6,
+      "a reason is one quoted string at the end of the line" },
+    { "unterminated reason", HEAD "send NOOP\nexpect 250 \"abc\n", 6,
+      "a reason is one quoted string" },
+    { "read FOO", HEAD "read FOO\n", 5, "unknown command \"FOO\" for the code table" },
+    { "read without command", HEAD "read\n", 5, "read needs one table command" },
+    { "read two words", HEAD "read DATA MAIL\n", 5, "read needs one table command" },
+    { "send as FOO", HEAD "send \"x\" as FOO\n", 5, "unknown command \"FOO\" for the code table" },
+    { "send as without command", HEAD "send \"x\" as\n", 5, "only \"as COMMAND\" may follow" },
+    { "write as NOOP", HEAD "write \"x\" as NOOP\n", 5, "unexpected \"as NOOP\" after the strings" },
+    { "sendraw unquoted", HEAD "sendraw NOOP\n", 5, "sendraw and write take quoted strings" },
+    { "write unquoted", HEAD "write NOOP\n", 5, "sendraw and write take quoted strings" },
+    { "send without text", HEAD "send\n", 5, "send needs a command line" },
+    { "needs bad", HEAD "needs something\n", 5, "needs takes: rcpt | ext KEYWORD" },
+    { "needs rcpt extra", HEAD "needs rcpt now\n", 5, "needs takes:" },
+    { "needs profile bad", HEAD "needs profile rfc2821\n", 5, "unknown profile \"rfc2821\"" },
+    { "greeting bad", HEAD "greeting sometimes\n", 5, "greeting takes accept, refuse or any" },
+    { "ref without text", HEAD "ref\n", 5, "ref needs text" },
+    { "title without text", "suite s\ntitle\n", 2, "title needs text" },
+};
+
+static void test_bad(void)
+{
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const struct bad_case *bc = &bad_cases[i];
+        struct suite *s = (struct suite *)&s;   /* must become NULL */
+        char err[512] = "", prefix[64], name[200];
+        int rc = suite_parse("bad.suite", bc->text, strlen(bc->text), &s, err, sizeof err);
+        snprintf(name, sizeof name, "bad: %s is refused", bc->label);
+        CHECK_INT(rc, -1, name);
+        if (rc == 0) {
+            suite_free(s);
+            continue;
+        }
+        snprintf(name, sizeof name, "bad: %s leaves *out NULL", bc->label);
+        CHECK(s == NULL, name);
+        snprintf(prefix, sizeof prefix, "bad.suite:%d: ", bc->line);
+        snprintf(name, sizeof name, "bad: %s error starts with \"%s\"", bc->label, prefix);
+        tap_result_(strncmp(err, prefix, strlen(prefix)) == 0, name, "got \"%s\"", err);
+        snprintf(name, sizeof name, "bad: %s error mentions the cause", bc->label);
+        CHECK_CONTAINS(err, bc->phrase, name);
+    }
+
+    /* NUL byte: the length is explicit */
+    static const char nul[] = "suite s\ntitle T\0x\n";
+    struct suite *s = NULL;
+    char err[512] = "";
+    int rc = suite_parse("nul.suite", nul, sizeof nul - 1, &s, err, sizeof err);
+    CHECK_INT(rc, -1, "bad: NUL byte is refused");
+    CHECK_STR(err, "nul.suite:1: the file contains a NUL byte", "bad: NUL byte message");
+
+    rc = suite_parse("empty.suite", "", 0, &s, err, sizeof err);
+    CHECK_INT(rc, -1, "bad: empty file is refused");
+    CHECK(strncmp(err, "empty.suite:1: ", 15) == 0, "bad: empty file error at line 1");
+    CHECK_CONTAINS(err, "must start with \"suite ID\"", "bad: empty file message");
+
+    /* a small err buffer is not overrun */
+    char small[12];
+    memset(small, 'Z', sizeof small);
+    rc = suite_parse("bad.suite", HEAD "frobnicate\n", strlen(HEAD "frobnicate\n"), &s,
+                     small, 8);
+    CHECK(rc == -1 && small[7] == '\0' && small[8] == 'Z' && strncmp(small, "bad.sui", 7) == 0,
+          "error is truncated to errlen");
+}
+
+/* Steps added with the EHLO checks: negated code lists, check,
+ * expect-keyword, expect-within. */
+static void test_newer_steps(void)
+{
+    static const char text[] =
+        "suite n\ntitle T\ncase x\ntitle X\n"
+        "send EHLO ${helo}\n"
+        "expect !500,!502\n"
+        "expect 2xx,!250 SHOULD\n"
+        "check ehlo-keywords\n"
+        "expect-keyword starttls SHOULD \"kw why\"\n"
+        "expect-within 0.25\n";
+    struct suite *s = NULL;
+    char err[512] = "";
+    int rc = suite_parse("n", text, sizeof text - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "newer steps parse");
+    if (rc != 0) {
+        tap_diag("error: %s", err);
+        return;
+    }
+    const struct step *st = s->cases[0].steps;
+    CHECK_INT(s->cases[0].nsteps, 6, "newer steps: 6 steps");
+    if (s->cases[0].nsteps == 6) {
+        CHECK(codeset_has(&st[1].codes, 200) && codeset_has(&st[1].codes, 599) &&
+              codeset_has(&st[1].codes, 501) && codeset_has(&st[1].codes, 503),
+              "!500,!502 keeps 200, 501, 503, 599");
+        CHECK(!codeset_has(&st[1].codes, 500) && !codeset_has(&st[1].codes, 502) &&
+              !codeset_has(&st[1].codes, 199) && !codeset_has(&st[1].codes, 600),
+              "!500,!502 lacks 500, 502 and codes outside 200..599");
+        CHECK(codeset_has(&st[2].codes, 251) && codeset_has(&st[2].codes, 200) &&
+              !codeset_has(&st[2].codes, 250) && !codeset_has(&st[2].codes, 300),
+              "2xx,!250 is 2xx without 250");
+        CHECK_INT(st[2].level, L_SHOULD, "negated list with SHOULD");
+        CHECK_INT(st[3].kind, STEP_CHECK, "check step");
+        CHECK_INT(st[4].kind, STEP_EXPECT_KEYWORD, "expect-keyword step");
+        CHECK_STR(st[4].keyword, "STARTTLS", "expect-keyword upper-cases");
+        CHECK_INT(st[4].level, L_SHOULD, "expect-keyword level");
+        CHECK_STR(st[4].why, "kw why", "expect-keyword why");
+        CHECK_INT(st[5].kind, STEP_EXPECT_WITHIN, "expect-within step");
+        CHECK_INT(st[5].within_ms, 250, "expect-within 0.25 s = 250 ms");
+        CHECK_INT(st[5].level, L_MUST, "expect-within default MUST");
+    }
+    suite_free(s);
+
+    static const struct bad_case bad[] = {
+        { "bad negated code", HEAD "send NOOP\nexpect !650\n", 6, "bad code \"650\"" },
+        { "double negation", HEAD "send NOOP\nexpect !!500\n", 6, "bad code" },
+        { "unknown check", HEAD "send NOOP\ncheck nothing\n", 6, "unknown check \"nothing\"" },
+        { "expect-keyword without keyword", HEAD "send NOOP\nexpect-keyword\n", 6,
+          "expect-keyword needs an EHLO keyword" },
+        { "expect-within 0", HEAD "send NOOP\nexpect-within 0\n", 6,
+          "expect-within: \"0\" is not a number of seconds" },
+        { "expect-within x", HEAD "send NOOP\nexpect-within 2s\n", 6, "expect-within: \"2s\"" },
+        { "expect-within missing", HEAD "send NOOP\nexpect-within\n", 6,
+          "expect-within needs a number of seconds" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char name[200], prefix[64];
+        s = NULL;
+        rc = suite_parse("bad.suite", bad[i].text, strlen(bad[i].text), &s, err, sizeof err);
+        snprintf(name, sizeof name, "bad: %s is refused", bad[i].label);
+        CHECK_INT(rc, -1, name);
+        if (rc == 0) {
+            suite_free(s);
+            continue;
+        }
+        snprintf(prefix, sizeof prefix, "bad.suite:%d: ", bad[i].line);
+        snprintf(name, sizeof name, "bad: %s error starts with \"%s\"", bad[i].label, prefix);
+        tap_result_(strncmp(err, prefix, strlen(prefix)) == 0, name, "got \"%s\"", err);
+        snprintf(name, sizeof name, "bad: %s error mentions the cause", bad[i].label);
+        CHECK_CONTAINS(err, bad[i].phrase, name);
+    }
+}
+
+/* suite_load: the bundled suite (when found) and a missing file. */
+static void test_load(void)
+{
+    const char *srcdir = getenv("srcdir");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/suites/basic.suite", srcdir ? srcdir : ".");
+    struct suite *s = NULL;
+    char err[512] = "";
+    if (access(path, R_OK) == 0) {
+        int rc = suite_load(path, &s, err, sizeof err);
+        tap_result_(rc == 0, "suite_load(suites/basic.suite) succeeds", "%s", err);
+        if (rc == 0) {
+            CHECK_STR(s->id, "basic", "basic.suite id");
+            CHECK(s->ncases > 0, "basic.suite has cases");
+            suite_free(s);
+        }
+    } else {
+        printf("ok %d - suite_load(suites/basic.suite) # SKIP not found\n", ++tap_run_);
+    }
+    int rc = suite_load("/nonexistent/x.suite", &s, err, sizeof err);
+    CHECK_INT(rc, -1, "suite_load of a missing file fails");
+    CHECK(strncmp(err, "/nonexistent/x.suite:0: cannot open", 35) == 0,
+          "suite_load missing file message");
+    CHECK(s == NULL, "suite_load failure leaves *out NULL");
+    suite_free(NULL);   /* must be a no-op */
+}
+
+int main(void)
+{
+    test_good();
+    test_crlf_file();
+    test_limits();
+    test_bad();
+    test_newer_steps();
+    test_load();
+    return done_testing();
+}
