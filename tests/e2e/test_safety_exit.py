@@ -1,0 +1,119 @@
+"""Delivery safety, exit statuses and the rfc821 profile."""
+import os
+import unittest
+
+from harness import E2ETestCase, E2E_SUITES, case, exchange
+
+
+class DeliverySafety(E2ETestCase):
+
+    def test_354_without_needs_rcpt_sends_nothing_more(self):
+        run = self.run_smtpspec(None, "data", "--case", "data.no-rcpt-data",
+                                "--case", "data.no-rcpt-data-last")
+        self.assertEqual(run.server.connections, 3)
+        for conn in (1, 2):
+            received = bytes(run.server.received[conn])
+            self.assertTrue(received.endswith(b"DATA\r\n"), received)
+            self.assertEqual(received.count(b"DATA\r\n"), 1)
+        self.assertEqual(run.server.deliveries, [])
+        self.assertEqual(run.server.messages, [])
+        c = self.assertCase(run, "data.no-rcpt-data", "error",
+                            ["354", "sent nothing more", "--rcpt"])
+        self.assertEqual(exchange(c, "DATA")["reply"]["code"], 354)
+        self.assertEqual(exchange(c, "DATA")["verdict"], "pass")
+        self.assertNotIn("NOOP", [e["table_command"] for e in c["exchanges"]])
+        last = case(run.report, "data.no-rcpt-data-last")
+        self.assertEqual(exchange(last, "DATA")["reply"]["code"], 354)
+        self.assertNotEqual(last["verdict"], "fail", last["reason"])
+
+    def test_rcpt_delivers_exactly_one_message(self):
+        run = self.run_smtpspec(None, "data", "--rcpt", "user@example.com")
+        self.assertEqual(len(run.server.deliveries), 1, run.server.deliveries)
+        delivery = run.server.deliveries[0]
+        self.assertEqual(delivery.recipients, ["user@example.com"])
+        self.assertIn(b"Subject: smtpspec e2e", delivery.data)
+        c = self.assertCase(run, "data.deliver", "pass")
+        self.assertEqual(exchange(c, "END-OF-DATA")["reply"]["code"], 250)
+        self.assertIn("Subject: smtpspec e2e", exchange(c, "END-OF-DATA")["sent"])
+        self.assertNotIn(b"must never be sent", b"".join(bytes(r) for r in run.server.received))
+
+
+class ExitStatus(E2ETestCase):
+
+    def test_0_all_pass(self):
+        run = self.run_smtpspec(None, "replies")
+        self.assertEqual(run.rc, 0)
+        self.assertEqual(run.report["summary"]["pass"], run.report["summary"]["total"])
+
+    def test_1_on_fail(self):
+        run = self.run_smtpspec({"rules": [{"match": "^NOOP", "reply": "250ok\r\n"}]},
+                                "replies", "--case", "replies.noop")
+        self.assertEqual(run.report["summary"]["fail"], 1)
+        self.assertEqual(run.rc, 1)
+
+    def test_warn_only_is_0_and_1_with_strict(self):
+        scenario = {"rules": [{"match": "^NOOP", "reply": "200 ok\r\n"}]}
+        plain = self.run_smtpspec(scenario, "replies", "--case", "replies.noop")
+        strict = self.run_smtpspec(scenario, "replies", "--case", "replies.noop", "--strict")
+        self.assertEqual(plain.report["summary"]["warn"], 1)
+        self.assertEqual(strict.report["summary"]["warn"], 1)
+        self.assertEqual(plain.rc, 0)
+        self.assertEqual(strict.rc, 1)
+        self.assertFalse(plain.report["options"]["strict"])
+        self.assertTrue(strict.report["options"]["strict"])
+
+    def test_3_error_only(self):
+        run = self.run_smtpspec({"rules": [{"match": "^NOOP", "action": "reset"}]},
+                                "replies", "--case", "replies.noop")
+        self.assertEqual(run.report["summary"]["error"], 1)
+        self.assertEqual(run.rc, 3)
+
+    def test_2_bad_suite_file_no_connection(self):
+        path = os.path.join(E2E_SUITES, "broken", "unknown-directive.suite")
+        run = self.run_smtpspec(None, path)
+        self.assertEqual(run.rc, 2)
+        self.assertEqual(run.server.connections, 0)
+        self.assertIsNone(run.report)
+        first = run.stderr.strip().splitlines()[0]
+        self.assertTrue(first.startswith(path + ":7: "), run.stderr)
+        self.assertIn("unknown directive \"sned\"", first)
+
+    def test_2_bad_inline_suite_reports_line(self):
+        text = "suite x\ntitle X\n\ncase a\ntitle A\nsend NOOP\nexpect 2yy MUST\n"
+        run = self.run_smtpspec(None, text)
+        self.assertEqual(run.rc, 2)
+        self.assertEqual(run.server.connections, 0)
+        self.assertRegex(run.stderr, r"inline\.suite:7: bad code \"2yy\"")
+
+    def test_2_bad_option_no_connection(self):
+        run = self.run_smtpspec(None, "replies", "--timeout", "abc")
+        self.assertEqual(run.rc, 2)
+        self.assertEqual(run.server.connections, 0)
+        self.assertIn("--timeout", run.stderr)
+        self.assertIsNone(run.report)
+
+    def test_2_unknown_option_no_connection(self):
+        run = self.run_smtpspec(None, "replies", "--no-such-option")
+        self.assertEqual(run.rc, 2)
+        self.assertEqual(run.server.connections, 0)
+
+
+class Profile(E2ETestCase):
+
+    def test_noop_200_passes_under_rfc821_warns_under_rfc5321(self):
+        scenario = {"rules": [{"match": "^NOOP", "reply": "200 ok\r\n"}]}
+        old = self.run_smtpspec(scenario, "replies", "--case", "replies.noop",
+                                "--profile", "rfc821")
+        new = self.run_smtpspec(scenario, "replies", "--case", "replies.noop")
+        c821 = self.assertCase(old, "replies.noop", "pass")
+        ex821 = exchange(c821, "NOOP")
+        self.assertIn(200, ex821["allowed"])
+        self.assertEqual(ex821["verdict"], "pass")
+        self.assertEqual(old.report["profile"], "rfc821")
+        c5321 = self.assertCase(new, "replies.noop", "warn", "RFC 876")
+        self.assertNotIn(200, exchange(c5321, "NOOP")["allowed"])
+        self.assertEqual(new.report["profile"], "rfc5321")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,154 @@
+"""warn: SHOULD-level rules fire on a deviating server and stay quiet on
+the conforming one.  pass: the conforming server, including multiline
+replies and reply text that is UTF-8 or arbitrary bytes."""
+import unittest
+
+from harness import BUNDLED_SUITES, E2ETestCase, case, decode_wire, exchange
+
+NOOP_SET = [250, 421, 500, 501]
+HELP_SET = [211, 214, 421, 500, 501, 502, 504]
+D_LONG = "reply line longer than 512 octets"
+D_CODE_ONLY = "last reply line is the code alone, without SP"
+
+
+def answer(verb, reply):
+    return {"rules": [{"match": "^" + verb, "reply": reply}]}
+
+
+class WarnRules(E2ETestCase):
+
+    def one(self, verb, reply, case_id, table_command, *args):
+        run = self.run_smtpspec(answer(verb, reply), case_id.split(".")[0],
+                                "--case", case_id, *args)
+        c = case(run.report, case_id)
+        return run, c, exchange(c, table_command)
+
+    def test_help_answered_250(self):
+        run, c, ex = self.one("HELP", "250 no help here\r\n", "replies.help", "HELP")
+        self.assertEqual(run.rc, 0, "warn alone does not fail the run")
+        self.assertEqual(c["verdict"], "warn")
+        self.assertEqual(ex["verdict"], "warn")
+        self.assertEqual(ex["reply"]["code"], 250)
+        self.assertEqual(ex["reply"]["defects"], [])
+        self.assertEqual(ex["allowed"], HELP_SET)
+        self.assertIn("not in its code set", ex["reason"])
+        self.assertIn("RFC 5321 §4.2", ex["reason"])
+        self.assertEqual(run.report["summary"]["warn"], 1)
+
+    def test_noop_answered_200_mentions_rfc876(self):
+        run, c, ex = self.one("NOOP", "200 ok\r\n", "replies.noop", "NOOP")
+        self.assertEqual(run.rc, 0)
+        self.assertEqual(c["verdict"], "warn")
+        self.assertEqual(ex["verdict"], "warn")
+        self.assertEqual(ex["reply"]["code"], 200)
+        self.assertEqual(ex["allowed"], NOOP_SET)
+        self.assertIn("RFC 876", ex["reason"])
+        self.assertIn("RFC 5321 §4.3.2", ex["reason"])
+
+    def test_reply_line_over_512_octets(self):
+        reply = "250 " + "x" * 507 + "\r\n"             # 513 octets
+        run, c, ex = self.one("NOOP", reply, "replies.noop", "NOOP")
+        self.assertEqual(run.rc, 0)
+        self.assertEqual(c["verdict"], "warn")
+        self.assertEqual(ex["verdict"], "warn")
+        self.assertEqual(ex["reply"]["code"], 250)
+        self.assertEqual(ex["reply"]["defects"], [D_LONG])
+        self.assertIn("RFC 5321 §4.5.3.1.5", ex["reason"])
+        self.assertEqual(ex["allowed"], NOOP_SET)
+
+    def test_reply_line_of_exactly_512_octets_is_quiet(self):
+        reply = "250 " + "x" * 506 + "\r\n"             # 512 octets
+        self.assertEqual(len(reply), 512)
+        run, c, ex = self.one("NOOP", reply, "replies.noop", "NOOP")
+        self.assertEqual(run.rc, 0)
+        self.assertEqual(c["verdict"], "pass", c["reason"])
+        self.assertEqual(ex["reply"]["defects"], [])
+        self.assertEqual(len(ex["reply"]["lines"][0]), 510)
+
+    def test_code_alone_without_sp(self):
+        run, c, ex = self.one("NOOP", "250\r\n", "replies.noop", "NOOP")
+        self.assertEqual(run.rc, 0)
+        self.assertEqual(c["verdict"], "warn")
+        self.assertEqual(ex["verdict"], "warn")
+        self.assertEqual(ex["reply"]["code"], 250)
+        self.assertEqual(ex["reply"]["defects"], [D_CODE_ONLY])
+        self.assertIn("RFC 5321 §4.2.1", ex["reason"])
+        self.assertIn("SHOULD send the <SP>", ex["reason"])
+
+    def test_should_expectation_not_met(self):
+        run, c, ex = self.one("NOOP", "500 no\r\n", "expect.should", "NOOP")
+        self.assertEqual(run.rc, 0)
+        self.assertEqual(c["verdict"], "warn")
+        self.assertEqual(ex["verdict"], "warn")
+        self.assertEqual(ex["reply"]["code"], 500)
+        self.assertEqual(ex["allowed"], NOOP_SET)
+        self.assertIn("expected 250 (SHOULD) for NOOP, got 500", ex["reason"])
+        self.assertIn("RFC 5321 §4.1.1.9", c["reason"])
+
+    def test_warn_rules_quiet_on_default_server(self):
+        run = self.run_smtpspec(None, "replies", "--case", "replies.help",
+                                "--case", "replies.noop")
+        run2 = self.run_smtpspec(None, "expect", "--case", "expect.should")
+        for r in (run, run2):
+            self.assertEqual(r.rc, 0)
+            for c in r.report["cases"]:
+                self.assertEqual(c["verdict"], "pass", c["reason"])
+        self.assertEqual(exchange(case(run.report, "replies.help"), "HELP")["reply"]["code"], 214)
+
+
+class PassOnConformingServer(E2ETestCase):
+
+    def test_bundled_basic_suite(self):
+        run = self.run_smtpspec(None, BUNDLED_SUITES + "/basic.suite", "-j", "4")
+        self.assertEqual(run.rc, 0, run.stdout)
+        bad = {c["id"]: c["reason"] for c in run.report["cases"]
+               if c["verdict"] not in ("pass", "skip")}
+        self.assertEqual(bad, {})
+        data = case(run.report, "basic.data")
+        self.assertEqual(data["verdict"], "skip")
+        self.assertIn("--rcpt", data["reason"])
+        self.assertEqual(data["exchanges"], [])
+        self.assertEqual(run.report["summary"]["skip"], 1)
+        self.assertEqual(run.server.deliveries, [])
+
+    def test_multiline_ehlo_reply(self):
+        run = self.run_smtpspec(None, "replies", "--case", "replies.ehlo")
+        c = case(run.report, "replies.ehlo")
+        ex = exchange(c, "EHLO")
+        self.assertEqual(c["verdict"], "pass")
+        self.assertEqual(ex["reply"]["code"], 250)
+        self.assertEqual(ex["reply"]["defects"], [])
+        self.assertEqual(len(ex["reply"]["lines"]), 5)
+        self.assertEqual(ex["reply"]["lines"][-1], "250 HELP")
+        self.assertEqual(run.report["server"]["keywords"],
+                         ["PIPELINING", "SIZE", "8BITMIME", "HELP"])
+        self.assertEqual(run.report["server"]["ehlo"]["lines"], ex["reply"]["lines"])
+
+    def raw_reply_case(self, reply_bytes):
+        scenario = answer("NOOP", reply_bytes.decode("latin-1"))
+        run = self.run_smtpspec(scenario, "replies", "--case", "replies.noop")
+        c = case(run.report, "replies.noop")
+        ex = exchange(c, "NOOP")
+        self.assertEqual(run.rc, 0)
+        self.assertEqual(c["verdict"], "pass", c["reason"])
+        self.assertEqual(ex["reply"]["code"], 250)
+        self.assertEqual(ex["reply"]["defects"], [])
+        # lossless: the wire string decodes to exactly the bytes sent
+        self.assertEqual(decode_wire(ex["received"]), reply_bytes)
+        self.assertIn(reply_bytes, bytes(run.server.sent[1]))
+        self.assertEqual(decode_wire(ex["reply"]["lines"][0]), reply_bytes[:-2])
+        return ex
+
+    def test_utf8_reply_text(self):
+        raw = "250 caf\u00e9 \u20ac ok \U0001F600\r\n".encode("utf-8")
+        ex = self.raw_reply_case(raw)
+        self.assertEqual(ex["reply"]["lines"], ["250 caf\u00e9 \u20ac ok \U0001F600"])
+
+    def test_nul_and_ff_bytes_in_reply_text(self):
+        raw = b"250 a\x00b\xffc\\d\x7f\xc3(\r\n"
+        ex = self.raw_reply_case(raw)
+        self.assertEqual(ex["received"], "250 a\\x00b\\xFFc\\\\d\\x7F\\xC3(\\r\\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
