@@ -283,6 +283,7 @@ static const struct {
     { "MAIL", 300, "RFC 5321 §4.5.3.2.2" },
     { "RCPT", 300, "RFC 5321 §4.5.3.2.3" },
     { "DATA", 120, "RFC 5321 §4.5.3.2.4" },
+    { CMD_DATA_BLOCK, 180, "RFC 5321 §4.5.3.2.5" },
     { CMD_END_OF_DATA, 600, "RFC 5321 §4.5.3.2.6" },
 };
 

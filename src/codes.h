@@ -19,6 +19,7 @@ enum profile {
 #define CMD_GREETING "GREETING"       /* the connection-opening reply */
 #define CMD_END_OF_DATA "END-OF-DATA" /* the reply to <CRLF>.<CRLF> */
 #define CMD_UNKNOWN "UNKNOWN"         /* a verb the table does not know */
+#define CMD_DATA_BLOCK "DATA-BLOCK"   /* sending message data (a timeout only) */
 
 /* What the check needs to know about the session. */
 struct codes_ctx {

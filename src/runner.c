@@ -327,7 +327,7 @@ static int step_write(struct case_run *r, const struct step *st)
     transcript(r, "C:", bytes.data, bytes.len);
     buf_append(&r->unsent, bytes.data, bytes.len);
     enum io_status io = conn_send(r->sess.conn, bytes.data ? bytes.data : "", bytes.len,
-                                  runner_timeout_ms(r->cfg, "DATA-BLOCK"));
+                                  runner_timeout_ms(r->cfg, CMD_DATA_BLOCK));
     buf_free(&bytes);
     r->lockstep = 0;
     if (io != IO_OK) {

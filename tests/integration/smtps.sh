@@ -10,8 +10,8 @@ tmp=$(mktemp -d /tmp/smtpspec-smtps.XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 passed=0 failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-notok() { echo "not ok - $1"; failed=$((failed + 1)); }
+ok() { echo "  pass: $1"; passed=$((passed + 1)); }
+notok() { echo "  FAIL: $1"; failed=$((failed + 1)); }
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
     -days 2 -subj /CN=localhost >/dev/null 2>&1 || { echo "Bail out! openssl failed"; exit 1; }
