@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Benchmark: how fast smtpspec runs the bundled suites and how much memory
+it takes, also against hostile servers.  Not a test: it measures.
+
+    make bench        (or: SMTPSPEC=./smtpspec SRCDIR=. tests/bench.py [ROUNDS])
+
+1. Every bundled suite against a private aiosmtpd, with -j 1 and -j 8:
+   wall time, cases per second, peak RSS.
+2. Peak RSS and time against the fake server flooding an endless line, an
+   endless multiline reply, and a 16 MiB line (--max-reply bounds memory).
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+SRC = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..")
+BIN = os.environ.get("SMTPSPEC") or os.path.join(SRC, "smtpspec")
+sys.path.insert(0, os.path.join(SRC, "tests", "fakesmtp"))
+from fakesmtp import FakeServer  # noqa: E402
+
+
+def measure(args):
+    """Runs smtpspec; returns (seconds, peak RSS in MiB, report)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "r.json")
+        start = time.monotonic()
+        proc = subprocess.Popen([BIN, "--json", report] + args,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        elapsed = time.monotonic() - start
+        with open(report, encoding="utf-8") as f:
+            return elapsed, usage.ru_maxrss / 1024, json.load(f)
+
+
+def suites_against_aiosmtpd(rounds):
+    state = tempfile.mkdtemp(prefix="smtpspec-bench-")
+    script = os.path.join(SRC, "tests", "servers", "aiosmtpd.sh")
+    port = subprocess.run([script, "start", state], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    try:
+        for jobs in (1, 8):
+            times, rss, cases = [], 0.0, 0
+            for _ in range(rounds):
+                t, m, r = measure(["--suites-dir", os.path.join(SRC, "suites"),
+                                   "--rcpt", "bench@smtpspec.test", "--timeout", "10",
+                                   "-j", str(jobs), f"smtp://127.0.0.1:{port}"])
+                times.append(t)
+                rss = max(rss, m)
+                cases = len(r["cases"])
+            best = min(times)
+            print(f"aiosmtpd, all suites, -j {jobs}: {cases} cases, best {best:.2f} s "
+                  f"of {rounds} ({cases / best:.0f} cases/s), peak RSS {rss:.1f} MiB")
+    finally:
+        subprocess.run([script, "stop", state])
+
+
+def hostile():
+    suite = os.path.join(SRC, "suites", "basic.suite")
+    floods = {
+        "endless line": {"flood_line": "250 ", "action": "flood"},
+        "endless multiline reply": {"action": "flood"},
+        "16 MiB line": {"flood_line": "250 ", "action": "flood", "flood_bytes": 16 << 20},
+    }
+    for name, rule in floods.items():
+        scenario = {"rules": [dict(rule, match="^NOOP")]}
+        with FakeServer(scenario, max_seconds=60) as srv:
+            t, m, r = measure(["--suite", suite, "--case", "basic.noop", "--timeout", "5",
+                               f"smtp://127.0.0.1:{srv.port}"])
+        print(f"flood, {name}: {t:.2f} s, peak RSS {m:.1f} MiB, verdict "
+              f"{r['cases'][0]['verdict']}")
+
+
+def main():
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    suites_against_aiosmtpd(rounds)
+    hostile()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
