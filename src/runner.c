@@ -208,6 +208,12 @@ static int read_reply(struct case_run *r, struct exchange *ex, long long started
                 ex->table_cmd, codes_rfc_timeout(ex->table_cmd, NULL));
     else
         finding(ex, V_ERROR, "%s", rx_explain(rx.status));
+    /* Some cases judge a close before QUIT (RFC 5321 §3.8, §3.1). */
+    if ((rx.status == RX_EOF || rx.status == RX_RESET) && r->def->close_level >= 0 &&
+        !r->quit_done)
+        finding(ex, level_verdict((enum level)r->def->close_level), "the server closed "
+                "the connection before QUIT without a 421 (%s): %s",
+                level_name((enum level)r->def->close_level), r->def->close_why);
     r->gone = 1;
     return -1;
 }
@@ -640,7 +646,8 @@ static char *ehlo_keywords(const struct reply *rp)
 
 void runner_discover(const struct run_config *cfg, struct server_info *info)
 {
-    static const struct casedef probe = { .id = "discovery", .title = "discovery" };
+    static const struct casedef probe = { .id = "discovery", .title = "discovery",
+                                          .close_level = -1 };
     struct case_result res;
     struct case_run r = { .cfg = cfg, .info = info, .def = &probe, .res = &res };
     char err[512];

@@ -594,6 +594,24 @@ static int d_greeting(struct parser *p, const char *arg)
     return perr(p, "greeting takes accept, refuse or any");
 }
 
+/* close-before-quit MUST|SHOULD "why" */
+static int d_close_before_quit(struct parser *p, const char *arg)
+{
+    struct step tmp = { 0 };
+    char word[16];
+    const char *rest = arg;
+    if (next_word(&rest, word, sizeof word) != 1 ||
+        (strcmp(word, "MUST") != 0 && strcmp(word, "SHOULD") != 0))
+        return perr(p, "close-before-quit takes MUST or SHOULD and a quoted reason");
+    if (parse_level_why(p, arg, &tmp) != 0)
+        return -1;
+    if (!tmp.why)
+        return perr(p, "close-before-quit needs a quoted reason");
+    p->cur->close_level = (int)tmp.level;
+    p->cur->close_why = tmp.why;
+    return 0;
+}
+
 static int d_suite(struct parser *p, const char *arg)
 {
     if (p->suite->id)
@@ -626,6 +644,7 @@ static int d_case(struct parser *p, const char *arg)
     p->cur->id = id;
     p->cur->line = p->line;
     p->cur->profile = -1;
+    p->cur->close_level = -1;
     p->state = PS_CASE_HEAD;
     return 0;
 }
@@ -660,7 +679,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     } scopes[] = {
         { "suite", IN_SUITE }, { "case", IN_SUITE | IN_HEAD | IN_STEPS },
         { "title", IN_SUITE | IN_HEAD }, { "ref", IN_SUITE | IN_HEAD },
-        { "needs", IN_HEAD }, { "greeting", IN_HEAD },
+        { "needs", IN_HEAD }, { "greeting", IN_HEAD }, { "close-before-quit", IN_HEAD },
         { "send", IN_HEAD | IN_STEPS }, { "sendraw", IN_HEAD | IN_STEPS },
         { "write", IN_HEAD | IN_STEPS }, { "read", IN_HEAD | IN_STEPS },
         { "expect", IN_HEAD | IN_STEPS }, { "expect-close", IN_HEAD | IN_STEPS },
@@ -689,6 +708,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "ref")) return d_ref(p, arg);
     if (!strcmp(word, "needs")) return d_needs(p, arg);
     if (!strcmp(word, "greeting")) return d_greeting(p, arg);
+    if (!strcmp(word, "close-before-quit")) return d_close_before_quit(p, arg);
     if (!strcmp(word, "send")) return d_send(p, arg, STEP_SEND, 1);
     if (!strcmp(word, "sendraw")) return d_send(p, arg, STEP_SEND, 0);
     if (!strcmp(word, "write")) return d_send(p, arg, STEP_WRITE, 0);
@@ -847,6 +867,7 @@ void suite_free(struct suite *s)
         free(c->steps);
         free(c->id);
         free(c->title);
+        free(c->close_why);
         free_strs(c->refs, c->nrefs);
         free_strs(c->needs_ext, c->nneeds_ext);
     }

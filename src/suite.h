@@ -100,6 +100,8 @@ struct casedef {
     size_t nneeds_ext;
     int profile;            /* enum profile, or -1 for every profile */
     enum greeting_mode greeting;
+    int close_level;        /* enum level when closing before QUIT is judged, else -1 */
+    char *close_why;
     struct step *steps;
     size_t nsteps;
 };

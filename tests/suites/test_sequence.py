@@ -114,7 +114,10 @@ DEVIATIONS = {
     "refused-rcpt": [(refused(rule("^RCPT", 554)), "fail", "got 554")],
     "refused-data": [(refused(rule("^DATA", 554)), "warn", "got 554"),
                      (refused(DATA_354), "fail", "got 354")],
-    "refused-noop": [(refused(), "warn", "got 250")],
+    "refused-noop": [(refused(), "warn", "got 250"),
+                     # closing instead of waiting for QUIT (§3.1 MUST)
+                     (refused({"match": "^NOOP", "action": "close"}), "fail",
+                      "closed the connection before QUIT")],
     "refused-rset": [(refused(), "warn", "got 250")],
     "refused-vrfy": [(refused(), "warn", "got 252")],
     "refused-quit": [(refused(rule("^QUIT", 554)), "fail", "got 554")],

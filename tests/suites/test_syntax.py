@@ -50,7 +50,8 @@ RCPT_WRONG_CODE = [(rules(rule("^RCPT", 452, state="mail")), "fail", "got 452")]
 # case -> [(deviating scenario, expected verdict, text the reason must contain)]
 DEVIATIONS = {
     "unknown-verb": [(rules(rule("^XYZZY", 502)), "warn", "got 502"),
-                     (rules(rule("^XYZZY", 500, then_close=True)), "error", "closed")],
+                     (rules(rule("^XYZZY", 500, then_close=True)), "fail",
+                      "closed the connection before QUIT")],
     "unknown-verb-before-ehlo": [(rules(rule("^XYZZY", 502)), "warn", "got 502")],
     "unknown-private-verb": [(rules(rule("^XSMTPSPEC", 502)), "warn", "got 502")],
     "unknown-verb-with-colon": [(rules(rule("^MAILFROM", 503)), "warn", "got 503"),

@@ -60,6 +60,7 @@ static const char good[] =
     "needs ext starttls\n"
     "needs profile rfc821\n"
     "greeting refuse\n"
+    "close-before-quit MUST \"RFC 5321 §3.1\"\n"
     "send MAIL FROM:<${mail_from}>\n"
     "expect 250\n"
     "send \"NOOP \" \"a\"*5\n"
@@ -132,6 +133,9 @@ static void test_good(void)
     CHECK_INT(a->profile, PROFILE_RFC821, "case a needs profile rfc821");
     CHECK_INT(b->profile, -1, "case b: every profile");
     CHECK_INT(a->greeting, GREETING_REFUSE, "case a greeting refuse");
+    CHECK_INT(a->close_level, L_MUST, "case a judges a close before QUIT as MUST");
+    CHECK_STR(a->close_why, "RFC 5321 §3.1", "close-before-quit reason");
+    CHECK_INT(b->close_level, -1, "case b: a close before QUIT is only an error");
     CHECK_INT(b->greeting, GREETING_ANY, "case b greeting any");
     CHECK_INT(e->greeting, GREETING_ACCEPT, "default greeting accept");
     CHECK_INT(e->nsteps, 0, "a case with no steps is OK");
@@ -335,6 +339,10 @@ static const struct bad_case bad_cases[] = {
     { "bad suite id", "suite -x\n", 1, "bad suite id" },
     { "bad case id", "suite s\ntitle T\ncase a.b\n", 3, "bad case id" },
     { "unknown directive", HEAD "frobnicate now\n", 5, "unknown directive \"frobnicate\"" },
+    { "close-before-quit without level", HEAD "close-before-quit \"x\"\n", 5, "takes MUST or SHOULD" },
+    { "close-before-quit without reason", HEAD "close-before-quit MUST\n", 5, "needs a quoted reason" },
+    { "close-before-quit after a step", HEAD "send NOOP\nclose-before-quit MUST \"x\"\n", 6,
+      "before the case's first step" },
     { "unknown variable", HEAD "send NOOP ${nope}\n", 5, "unknown variable ${nope}" },
     { "unknown variable quoted", HEAD "send \"${nope}\"\n", 5, "unknown variable ${nope}" },
     { "unterminated variable", HEAD "send NOOP ${helo\n", 5, "unterminated ${" },
