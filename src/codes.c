@@ -416,24 +416,23 @@ static const char *display_name(const char *cmd)
     return cmd;
 }
 
-static const char *set_source(enum profile p)
-{
-    return p == PROFILE_RFC821 ? "seed 000 (RFC 821 profile)"
-                               : "RFC 5321 §4.3.2";
-}
-
 void codes_check(const char *cmd, const struct codes_ctx *ctx, int code,
                  struct code_check *out)
 {
     int classes[10] = { 0 };
     char set[256];
+    const char *source = NULL;  /* the command's own rows name the set's source */
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (row_applies(&rows[i], cmd, ctx)) {
             add_allowed(out, rows[i].code);
             classes[rows[i].code / 100] = 1;
+            if (!source && strcmp(rows[i].cmd, ANY) != 0)
+                source = rows[i].source;
         }
     }
+    if (!source)
+        source = S4332;
     for (size_t i = 0; i < out->nallowed; i++)
         if (out->allowed[i] == code)
             return;                     /* V_PASS */
@@ -448,15 +447,14 @@ void codes_check(const char *cmd, const struct codes_ctx *ctx, int code,
                  "%s answered %s, a %dyz reply it can never return: %s "
                  "allows %s; clients act on the first digit "
                  "(RFC 5321 §4.2.1)",
-                 display_name(cmd), what, code / 100, set_source(ctx->profile),
-                 set);
+                 display_name(cmd), what, code / 100, source, set);
     } else {
         out->verdict = V_WARN;
         snprintf(out->reason, sizeof out->reason,
                  "%s answered %s, not in its code set (%s allows %s); "
                  "RFC 5321 §4.2: an SMTP server SHOULD send only the reply "
                  "codes listed in this document",
-                 display_name(cmd), what, set_source(ctx->profile), set);
+                 display_name(cmd), what, source, set);
     }
 }
 

@@ -85,6 +85,17 @@ class WarnRules(E2ETestCase):
         self.assertIn("expected 250 (SHOULD) for NOOP, got 500", ex["reason"])
         self.assertIn("RFC 5321 §4.1.1.9", c["reason"])
 
+    def test_expect_within_slow_reply_warns(self):
+        run = self.run_smtpspec({"rules": [{"match": "^NOOP", "delay_ms": 900}]}, "expect",
+                                "--case", "expect.within")
+        c = case(run.report, "expect.within")
+        ex = exchange(c, "NOOP")
+        self.assertEqual(c["verdict"], "warn")
+        self.assertGreaterEqual(ex["elapsed_ms"], 800)
+        self.assertIn("more than 500 ms (SHOULD)", ex["reason"])
+        quick = self.run_smtpspec(None, "expect", "--case", "expect.within")
+        self.assertEqual(case(quick.report, "expect.within")["verdict"], "pass")
+
     def test_warn_rules_quiet_on_default_server(self):
         run = self.run_smtpspec(None, "replies", "--case", "replies.help",
                                 "--case", "replies.noop")
