@@ -46,7 +46,8 @@ BINARY = os.path.abspath(os.environ.get("SMTPSPEC", "./smtpspec"))
 RUN_TIMEOUT = 60        # seconds for one smtpspec run
 PARALLEL = 16           # threads in run_many
 
-__all__ = ["run_case", "run_cases", "run_many", "suite_file", "reply", "FakeServer"]
+__all__ = ["run_case", "run_cases", "run_many", "suite_file", "reply", "rules",
+           "assert_deviations_caught", "FakeServer"]
 
 
 def suite_file(suite):
@@ -101,3 +102,23 @@ def run_many(jobs):
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
         futures = [pool.submit(run_case, s, c, sc) for s, c, sc in jobs]
         return [f.result() for f in futures]
+
+
+def rules(*rs, **top):
+    """A scenario: the rules in order, plus top-level keys (greeting, ...)."""
+    return dict(top, rules=list(rs))
+
+
+def assert_deviations_caught(test, suite, deviations):
+    """Runs every (scenario, verdict, reason text) of deviations
+    ({case id: [...]}) and asserts the case earns that verdict with that
+    text in its reason; one subTest each."""
+    jobs, want = [], []
+    for cid, cases in sorted(deviations.items()):
+        for scenario, verdict, text in cases:
+            jobs.append((suite, cid, scenario))
+            want.append((cid, verdict, text))
+    for (cid, verdict, text), (rc, case) in zip(want, run_many(jobs)):
+        with test.subTest(case=cid, want=verdict, text=text):
+            test.assertEqual(case["verdict"], verdict, case["reason"])
+            test.assertIn(text, case["reason"])

@@ -22,7 +22,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suitetest import reply, run_case, run_cases  # noqa: E402
+from suitetest import reply, rules, run_case, run_cases  # noqa: E402
 
 SUITE = "legacy"
 VERBS = ("send", "soml", "saml")
@@ -37,9 +37,6 @@ def rule(match, code, state=None, times=None):
         r["times"] = times
     return r
 
-
-def rules(*rs, **top):
-    return dict(top, rules=list(rs))
 
 
 DEFAULT_KEYWORDS = ["PIPELINING", "SIZE 10240000", "8BITMIME", "HELP"]

@@ -20,7 +20,7 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suitetest import BINARY, FakeServer, reply, run_cases, run_many, suite_file  # noqa: E402
+from suitetest import BINARY, FakeServer, assert_deviations_caught, reply, rules, run_cases, run_many, suite_file  # noqa: E402
 import fakesmtp  # noqa: E402  (on sys.path through suitetest)
 
 SUITE = "session"
@@ -35,9 +35,6 @@ def rule(match, code, state=None, times=None, text="x", **extra):
     r.update(extra)
     return r
 
-
-def rules(*rs, **top):
-    return dict(top, rules=list(rs))
 
 
 class NoCloseServer(FakeServer):
@@ -156,15 +153,7 @@ class SessionSuite(unittest.TestCase):
                 self.assertIn("did not close", case["reason"])
 
     def test_deviating_server_is_caught(self):
-        jobs, want = [], []
-        for cid, deviations in sorted(DEVIATIONS.items()):
-            for scenario, verdict, text in deviations:
-                jobs.append((SUITE, cid, scenario))
-                want.append((cid, verdict, text))
-        for (cid, verdict, text), (rc, case) in zip(want, run_many(jobs)):
-            with self.subTest(case=cid, want=verdict, text=text):
-                self.assertEqual(case["verdict"], verdict, case["reason"])
-                self.assertIn(text, case["reason"])
+        assert_deviations_caught(self, SUITE, DEVIATIONS)
 
 
 if __name__ == "__main__":

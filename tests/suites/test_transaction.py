@@ -34,6 +34,8 @@ ROOT = os.path.abspath(os.environ.get("SRCDIR") or os.path.join(HERE, "..", ".."
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakesmtp"))
 import fakesmtp  # noqa: E402
 from fakesmtp import FakeServer  # noqa: E402
+sys.path.insert(0, HERE)
+from suitetest import rules  # noqa: E402
 
 BINARY = os.path.abspath(os.environ.get("SMTPSPEC", "./smtpspec"))
 SUITE = "transaction"
@@ -190,9 +192,6 @@ def rule(match, code, state=None, times=None):
         r["times"] = times
     return r
 
-
-def rules(*rs, **top):
-    return dict(top, rules=list(rs))
 
 
 def nth(match, code, n):
