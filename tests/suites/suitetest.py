@@ -46,7 +46,7 @@ BINARY = os.path.abspath(os.environ.get("SMTPSPEC", "./smtpspec"))
 RUN_TIMEOUT = 60        # seconds for one smtpspec run
 PARALLEL = 16           # threads in run_many
 
-__all__ = ["run_case", "run_cases", "run_many", "suite_file", "reply", "rules",
+__all__ = ["run_case", "run_cases", "run_many", "suite_file", "reply", "rule", "rules",
            "assert_deviations_caught", "FakeServer"]
 
 
@@ -102,6 +102,17 @@ def run_many(jobs):
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
         futures = [pool.submit(run_case, s, c, sc) for s, c, sc in jobs]
         return [f.result() for f in futures]
+
+
+def rule(match, code, state=None, times=None, text="x", **extra):
+    """A scenario rule: lines matching match get "CODE text"."""
+    r = {"match": match, "reply": reply(code, text)}
+    if state is not None:
+        r["state"] = state
+    if times is not None:
+        r["times"] = times
+    r.update(extra)
+    return r
 
 
 def rules(*rs, **top):

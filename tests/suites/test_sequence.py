@@ -13,19 +13,10 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suitetest import assert_deviations_caught, reply, rules, run_cases, run_many  # noqa: E402
+from suitetest import assert_deviations_caught, reply, rule, rules, run_cases, run_many  # noqa: E402
 
 SUITE = "sequence"
 
-
-def rule(match, code, state=None, times=None, text="x", **extra):
-    r = {"match": match, "reply": reply(code, text)}
-    if state is not None:
-        r["state"] = state
-    if times is not None:
-        r["times"] = times
-    r.update(extra)
-    return r
 
 
 

@@ -20,20 +20,11 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suitetest import BINARY, FakeServer, assert_deviations_caught, reply, rules, run_cases, run_many, suite_file  # noqa: E402
+from suitetest import BINARY, FakeServer, assert_deviations_caught, reply, rule, rules, run_cases, run_many, suite_file  # noqa: E402
 import fakesmtp  # noqa: E402  (on sys.path through suitetest)
 
 SUITE = "session"
 
-
-def rule(match, code, state=None, times=None, text="x", **extra):
-    r = {"match": match, "reply": reply(code, text)}
-    if state is not None:
-        r["state"] = state
-    if times is not None:
-        r["times"] = times
-    r.update(extra)
-    return r
 
 
 
