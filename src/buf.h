@@ -35,6 +35,9 @@ int utf8_valid(const char *p, size_t n);
 
 /* printf into a malloc'd string the caller frees; NULL on OOM. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Is word w in the space-separated list (case-insensitive)?  NULL list: no. */
+int word_listed(const char *list, const char *w);
+
 /* strdup that aborts on OOM is not used; these return NULL on OOM. */
 char *xstrndup(const char *s, size_t n);
 

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+
 #define ANY "*"
 #define P5 (1u << PROFILE_RFC5321)
 #define P8 (1u << PROFILE_RFC821)
@@ -352,19 +354,6 @@ int codes_is_command(const char *name)
 }
 
 /* Is keyword kw in the space-separated list? */
-static int has_keyword(const char *list, const char *kw)
-{
-    size_t n = strlen(kw);
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ' ');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncasecmp(p, kw, n) == 0)
-            return 1;
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
 static int row_applies(const struct code_row *r, const char *cmd,
                        const struct codes_ctx *ctx)
 {
@@ -374,7 +363,7 @@ static int row_applies(const struct code_row *r, const char *cmd,
         return 0;
     if (r->ctx == CTX_REFUSED && !ctx->refused)
         return 0;
-    return !r->ext || has_keyword(ctx->ehlo_keywords, r->ext);
+    return !r->ext || word_listed(ctx->ehlo_keywords, r->ext);
 }
 
 static void add_allowed(struct code_check *out, int code)
@@ -416,17 +405,39 @@ static const char *display_name(const char *cmd)
     return cmd;
 }
 
+/* The codes RFC 5321 itself lists (§4.2.2, §4.2.3). */
+static int listed_in_5321(int code)
+{
+    static const int listed[] = { 211, 214, 220, 221, 250, 251, 252, 354, 421, 450,
+                                  451, 452, 455, 500, 501, 502, 503, 504, 550, 551,
+                                  552, 553, 554, 555 };
+    for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++)
+        if (listed[i] == code)
+            return 1;
+    return 0;
+}
+
+/* Which catalog rule a code outside the command's set breaks. */
+static const char *breaks_rule(const char *cmd, const struct codes_ctx *ctx, int code)
+{
+    if (ctx->profile == PROFILE_RFC821)
+        return "821-4.3-command-codes";
+    if (strcmp(cmd, CMD_UNKNOWN) == 0)
+        return "5321-4.2.4-unrecognized-500";
+    if (!listed_in_5321(code))
+        return "5321-4.2-listed-codes";
+    return "5321-4.3.1-command-codes";
+}
+
 void codes_check(const char *cmd, const struct codes_ctx *ctx, int code,
                  struct code_check *out)
 {
-    int classes[10] = { 0 };
     char set[256];
     const char *source = NULL;  /* the command's own rows name the set's source */
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (row_applies(&rows[i], cmd, ctx)) {
             add_allowed(out, rows[i].code);
-            classes[rows[i].code / 100] = 1;
             if (!source && strcmp(rows[i].cmd, ANY) != 0)
                 source = rows[i].source;
         }
@@ -435,27 +446,14 @@ void codes_check(const char *cmd, const struct codes_ctx *ctx, int code,
         source = S4332;
     for (size_t i = 0; i < out->nallowed; i++)
         if (out->allowed[i] == code)
-            return;                     /* V_PASS */
+            return;                     /* no rule broken */
     format_set(out, set, sizeof set);
     const char *meaning = codes_meaning(code);
-    char what[160];
-    snprintf(what, sizeof what, "%d%s%s%s", code, meaning ? " (" : "",
-             meaning ? meaning : "", meaning ? ")" : "");
-    if (code < 200 || code > 599 || !classes[code / 100]) {
-        out->verdict = V_FAIL;
-        snprintf(out->reason, sizeof out->reason,
-                 "%s answered %s, a %dyz reply it can never return: %s "
-                 "allows %s; clients act on the first digit "
-                 "(RFC 5321 §4.2.1)",
-                 display_name(cmd), what, code / 100, source, set);
-    } else {
-        out->verdict = V_WARN;
-        snprintf(out->reason, sizeof out->reason,
-                 "%s answered %s, not in its code set (%s allows %s); "
-                 "RFC 5321 §4.2: an SMTP server SHOULD send only the reply "
-                 "codes listed in this document",
-                 display_name(cmd), what, source, set);
-    }
+    out->rule = breaks_rule(cmd, ctx, code);
+    snprintf(out->reason, sizeof out->reason,
+             "%s answered %d%s%s%s, not in its code set (%s allows %s)",
+             display_name(cmd), code, meaning ? " (" : "", meaning ? meaning : "",
+             meaning ? ")" : "", source, set);
 }
 
 int codes_rfc_timeout(const char *cmd, const char **section)

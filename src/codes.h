@@ -31,8 +31,8 @@ struct codes_ctx {
 #define CODES_MAX_ALLOWED 48
 
 struct code_check {
-    enum verdict verdict;   /* pass, warn or fail */
-    char reason[640];       /* empty on pass */
+    const char *rule;       /* the catalog rule the code breaks; NULL if none */
+    char reason[640];       /* what was wrong; empty when rule is NULL */
     int allowed[CODES_MAX_ALLOWED];
     size_t nallowed;        /* ascending */
 };
@@ -50,7 +50,8 @@ const char *codes_command(const char *verb, enum profile p);
 int codes_is_command(const char *name);
 
 /* Checks code (a parsed three-digit code, first digit 2..5) as a reply to
- * table command cmd.  Always fills *out, including the allowed set. */
+ * table command cmd.  Always fills *out, including the allowed set; a code
+ * outside the set names the rule it breaks (rules/reply.rules). */
 void codes_check(const char *cmd, const struct codes_ctx *ctx, int code,
                  struct code_check *out);
 

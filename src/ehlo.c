@@ -19,41 +19,45 @@ enum params {
     P_SASL          /* RFC 4954: one or more SASL mechanism names */
 };
 
-/* IANA "SMTP Service Extensions" (../shared/reference/smtp-facts.md). */
+/* IANA "SMTP Service Extensions" (../shared/reference/smtp-facts.md).
+ * For P_NONE, rule names the sentence that says the keyword takes no
+ * parameter; keywords whose RFC says nothing of it are P_ANY. */
 static const struct {
     const char *keyword;
     const char *rfc;
     enum params params;
+    const char *rule;
 } registry[] = {
-    { "SEND", "RFC 821", P_NONE }, { "SOML", "RFC 821", P_NONE },
-    { "SAML", "RFC 821", P_NONE }, { "VRFY", "RFC 821", P_ANY },
-    { "EXPN", "RFC 821", P_ANY }, { "HELP", "RFC 821", P_ANY },
-    { "TURN", "RFC 821", P_NONE },
-    { "8BITMIME", "RFC 6152", P_NONE },
-    { "SIZE", "RFC 1870", P_SIZE },
-    { "VERB", "IANA (no RFC)", P_ANY }, { "ONEX", "IANA (no RFC)", P_ANY },
-    { "CHUNKING", "RFC 3030", P_NONE }, { "BINARYMIME", "RFC 3030", P_NONE },
-    { "CHECKPOINT", "RFC 1845", P_ANY },
-    { "DELIVERBY", "RFC 2852", P_ANY },
-    { "PIPELINING", "RFC 2920", P_NONE },
-    { "DSN", "RFC 3461", P_NONE },
-    { "ETRN", "RFC 1985", P_ANY },
-    { "ENHANCEDSTATUSCODES", "RFC 2034", P_NONE },
-    { "STARTTLS", "RFC 3207", P_NONE },
-    { "NO-SOLICITING", "RFC 3865", P_ANY },
-    { "MTRK", "RFC 3885", P_ANY },
-    { "AUTH", "RFC 4954", P_SASL },
-    { "ATRN", "RFC 2645", P_ANY },
-    { "BURL", "RFC 4468", P_ANY },
-    { "FUTURERELEASE", "RFC 4865", P_ANY },
-    { "UTF8SMTP", "RFC 4952 (historic)", P_ANY },
-    { "CONPERM", "RFC 4141", P_ANY }, { "CONNEG", "RFC 4141", P_ANY },
-    { "SMTPUTF8", "RFC 6531", P_NONE },
-    { "MT-PRIORITY", "RFC 6710", P_ANY },
-    { "RRVS", "RFC 7293", P_ANY },
-    { "REQUIRETLS", "RFC 8689", P_NONE },
-    { "SUBMITTER", "RFC 4405 (historic)", P_ANY },
-    { "LIMITS", "RFC 9422", P_ANY },
+    { "SEND", "RFC 821", P_ANY, NULL }, { "SOML", "RFC 821", P_ANY, NULL },
+    { "SAML", "RFC 821", P_ANY, NULL }, { "VRFY", "RFC 821", P_ANY, NULL },
+    { "EXPN", "RFC 821", P_ANY, NULL }, { "HELP", "RFC 821", P_ANY, NULL },
+    { "TURN", "RFC 821", P_ANY, NULL },
+    { "8BITMIME", "RFC 6152", P_NONE, "6152-2-8bitmime-no-param" },
+    { "SIZE", "RFC 1870", P_SIZE, NULL },
+    { "VERB", "IANA (no RFC)", P_ANY, NULL }, { "ONEX", "IANA (no RFC)", P_ANY, NULL },
+    { "CHUNKING", "RFC 3030", P_ANY, NULL },
+    { "BINARYMIME", "RFC 3030", P_NONE, "3030-3-binarymime-no-param" },
+    { "CHECKPOINT", "RFC 1845", P_ANY, NULL },
+    { "DELIVERBY", "RFC 2852", P_ANY, NULL },
+    { "PIPELINING", "RFC 2920", P_NONE, "2920-2-pipelining-no-param" },
+    { "DSN", "RFC 3461", P_NONE, "3461-2-dsn-no-param" },
+    { "ETRN", "RFC 1985", P_ANY, NULL },
+    { "ENHANCEDSTATUSCODES", "RFC 2034", P_NONE, "2034-3-enhancedstatuscodes-no-param" },
+    { "STARTTLS", "RFC 3207", P_NONE, "3207-2-starttls-no-param" },
+    { "NO-SOLICITING", "RFC 3865", P_ANY, NULL },
+    { "MTRK", "RFC 3885", P_ANY, NULL },
+    { "AUTH", "RFC 4954", P_SASL, NULL },
+    { "ATRN", "RFC 2645", P_ANY, NULL },
+    { "BURL", "RFC 4468", P_ANY, NULL },
+    { "FUTURERELEASE", "RFC 4865", P_ANY, NULL },
+    { "UTF8SMTP", "RFC 4952 (historic)", P_ANY, NULL },
+    { "CONPERM", "RFC 4141", P_ANY, NULL }, { "CONNEG", "RFC 4141", P_ANY, NULL },
+    { "SMTPUTF8", "RFC 6531", P_NONE, "6531-3.1-smtputf8-no-param" },
+    { "MT-PRIORITY", "RFC 6710", P_ANY, NULL },
+    { "RRVS", "RFC 7293", P_ANY, NULL },
+    { "REQUIRETLS", "RFC 8689", P_ANY, NULL },
+    { "SUBMITTER", "RFC 4405 (historic)", P_ANY, NULL },
+    { "LIMITS", "RFC 9422", P_ANY, NULL },
 };
 
 static const char *const check_names[CHECK_COUNT] = {
@@ -82,13 +86,59 @@ static int find_registered(const char *kw, size_t len)
     return -1;
 }
 
+/* Keywords that advertise a command of another name (RFC 3030 §2). */
+static const struct {
+    const char *verb;
+    const char *keyword;
+} verb_keywords[] = {
+    { "BDAT", "CHUNKING" },
+};
+
+const char *ehlo_keyword_for_verb(const char *verb)
+{
+    for (size_t i = 0; i < sizeof verb_keywords / sizeof verb_keywords[0]; i++)
+        if (strcasecmp(verb_keywords[i].verb, verb) == 0)
+            return verb_keywords[i].keyword;
+    int i = find_registered(verb, strlen(verb));
+    return i < 0 ? NULL : registry[i].keyword;
+}
+
 const char *ehlo_registered(const char *kw, size_t len)
 {
     int i = find_registered(kw, len);
     return i < 0 ? NULL : registry[i].rfc;
 }
 
-static void report(check_report_fn fn, void *ctx, enum verdict v, const char *fmt, ...)
+/* The catalog rule behind each finding (rules/ehlo.rules). */
+#define R_GREETING "5321-4.2-greeting-abnf"
+#define R_554_TEXT "5321-3.1-554-text"
+#define R_EHLO_DOMAIN "5321-4.1.1.1-ehlo-ok-rsp-abnf"
+#define R_KEYWORD "5321-4.1.1.1-ehlo-keyword-abnf"
+#define R_PARAM "5321-4.1.1.1-ehlo-param-abnf"
+#define R_REGISTERED "5321-2.2.2-registered-keywords"
+#define R_SIZE "1870-3-size-param"
+#define R_AUTH "4954-3-auth-mechanisms"
+#define R_HELO "5321-3.2-helo-not-extended"
+#define NOTE NULL           /* reported, not judged */
+
+static const char *const check_rules[] = {
+    R_GREETING, R_554_TEXT, R_EHLO_DOMAIN, R_KEYWORD, R_PARAM, R_REGISTERED,
+    R_SIZE, R_AUTH, R_HELO,
+};
+
+/* The fixed rules, then the registry's no-parameter rules. */
+const char *content_check_rule(size_t i)
+{
+    size_t fixed = sizeof check_rules / sizeof check_rules[0];
+    if (i < fixed)
+        return check_rules[i];
+    for (size_t k = 0; k < sizeof registry / sizeof registry[0]; k++)
+        if (registry[k].rule && i-- == fixed)
+            return registry[k].rule;
+    return NULL;
+}
+
+static void report(check_report_fn fn, void *ctx, const char *rule, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Server text quoted in a reason: at most 60 bytes, as a wire string, in
@@ -104,14 +154,14 @@ static const char *quote(const char *s, size_t n)
     return out;
 }
 
-static void report(check_report_fn fn, void *ctx, enum verdict v, const char *fmt, ...)
+static void report(check_report_fn fn, void *ctx, const char *rule, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fn(ctx, v, msg);
+    fn(ctx, rule, msg);
 }
 
 /* ---- tokens ------------------------------------------------------------ */
@@ -180,16 +230,13 @@ static void check_greeting(const struct reply *r, check_report_fn fn, void *ctx)
     size_t len;
     const char *t = reply_line_text(r, 0, &len);
     if (r->code == 554 && len == 0 && r->nlines == 1)
-        report(fn, ctx, V_WARN, "the 554 greeting has no text; RFC 5321 §3.1: a server "
-               "returning a 554 response on connection opening SHOULD provide enough "
-               "information in the reply text to facilitate debugging");
+        report(fn, ctx, R_554_TEXT, "the 554 greeting has no text");
     if (r->code != 220)
         return;     /* the Greeting ABNF is for the 220 reply only */
     size_t w = word_len(t, len);
     if (!is_domain(t, w))
-        report(fn, ctx, V_FAIL, "the 220 greeting does not start with the server's domain "
-               "or address literal (got \"%s\"); RFC 5321 §4.2: Greeting = \"220 \" "
-               "(Domain / address-literal) [ SP textstring ] CRLF", quote(t, w));
+        report(fn, ctx, R_GREETING, "the 220 greeting does not start with the server's "
+               "domain or address literal (got \"%s\")", quote(t, w));
 }
 
 static void check_ehlo_domain(const struct reply *r, check_report_fn fn, void *ctx)
@@ -198,9 +245,8 @@ static void check_ehlo_domain(const struct reply *r, check_report_fn fn, void *c
     const char *t = reply_line_text(r, 0, &len);
     size_t w = word_len(t, len);
     if (!is_domain(t, w))
-        report(fn, ctx, V_FAIL, "the first line of the EHLO reply does not start with the "
-               "server's domain (got \"%s\"); RFC 5321 §4.1.1.1: ehlo-ok-rsp = "
-               "\"250\" SP Domain ... / \"250-\" Domain ...", quote(t, w));
+        report(fn, ctx, R_EHLO_DOMAIN, "the first line of the EHLO reply does not start "
+               "with the server's domain (got \"%s\")", quote(t, w));
 }
 
 /* Calls each(ctx2, keyword, klen, params, plen, line) for lines 2..n. */
@@ -222,23 +268,14 @@ static void line_keywords(const struct reply *r, size_t line, const char *kw, si
                           const char *params, size_t plen, check_report_fn fn, void *ctx)
 {
     (void)r;
-    if (klen > 5 && strncasecmp(kw, "AUTH=", 5) == 0) {
-        report(fn, ctx, V_WARN, "EHLO line %zu \"%s\": the old AUTH= form for broken "
-               "clients; \"=\" is not legal in an ehlo-keyword (RFC 5321 §4.1.1.1); "
-               "RFC 4954 clients use the AUTH line", line + 1, quote(kw, klen));
-        return;
-    }
     if (!is_keyword(kw, klen))
-        report(fn, ctx, V_FAIL, "EHLO line %zu: \"%s\" is not an ehlo-keyword; RFC 5321 "
-               "§4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / \"-\")",
+        report(fn, ctx, R_KEYWORD, "EHLO line %zu: \"%s\" is not an ehlo-keyword",
                line + 1, quote(kw, klen));
     while (plen > 0) {
         size_t w = word_len(params, plen);
         if (!is_param(params, w)) {
-            report(fn, ctx, V_FAIL, "EHLO line %zu: parameter of %s is empty or has "
-                   "control characters; RFC 5321 §4.1.1.1: ehlo-line = ehlo-keyword *( SP "
-                   "ehlo-param ), ehlo-param = 1*(%%d33-126)", line + 1,
-                   quote(kw, klen));
+            report(fn, ctx, R_PARAM, "EHLO line %zu: a parameter of %s is empty or has "
+                   "control characters", line + 1, quote(kw, klen));
             return;
         }
         params += w < plen ? w + 1 : w;
@@ -253,10 +290,8 @@ static void line_registry(const struct reply *r, size_t line, const char *kw, si
     if (klen == 0 || kw[0] == 'X' || kw[0] == 'x' || !is_keyword(kw, klen))
         return;     /* local extensions; grammar errors are ehlo-keywords' */
     if (!ehlo_registered(kw, klen))
-        report(fn, ctx, V_FAIL, "EHLO line %zu: keyword %s is neither X-prefixed nor a "
-               "registered SMTP service extension; RFC 5321 §2.2.2: a conforming server MUST "
-               "NOT offer non-\"X\"-prefixed keyword values that are not described in a "
-               "registered extension", line + 1, quote(kw, klen));
+        report(fn, ctx, R_REGISTERED, "EHLO line %zu: keyword %s is neither X-prefixed "
+               "nor a registered SMTP service extension", line + 1, quote(kw, klen));
 }
 
 static void check_duplicates(const struct reply *r, check_report_fn fn, void *ctx)
@@ -268,7 +303,7 @@ static void check_duplicates(const struct reply *r, check_report_fn fn, void *ct
         for (size_t j = 1; j < i; j++) {
             const char *b = reply_line_text(r, j, &lj);
             if (word_len(b, lj) == ka && ka > 0 && strncasecmp(a, b, ka) == 0) {
-                report(fn, ctx, V_PASS, "note: keyword %s is listed twice (lines %zu and "
+                report(fn, ctx, NOTE, "note: keyword %s is listed twice (lines %zu and "
                        "%zu); no RFC sentence forbids it, so it is reported, not judged",
                        quote(a, ka), j + 1, i + 1);
                 break;
@@ -278,13 +313,13 @@ static void check_duplicates(const struct reply *r, check_report_fn fn, void *ct
 }
 
 /* sasl-mech = 1*20mech-char; mech-char = UPPER-ALPHA / DIGIT / "-" / "_"
- * (RFC 4422 §3.1) */
+ * (RFC 4422 §3.1); RFC 4954 compares mechanism names without case. */
 static int is_sasl_mech(const char *s, size_t n)
 {
     if (n == 0 || n > 20)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!(isupper((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+        if (!(isalpha((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
               s[i] == '-' || s[i] == '_'))
             return 0;
     return 1;
@@ -301,7 +336,7 @@ static void line_params(const struct reply *r, size_t line, const char *kw, size
     switch (registry[i].params) {
     case P_NONE:
         if (plen > 0)
-            report(fn, ctx, V_WARN, "EHLO line %zu: %s has parameters (\"%s\") but %s "
+            report(fn, ctx, registry[i].rule, "EHLO line %zu: %s has parameters (\"%s\") but %s "
                    "defines none for it", line + 1, name, quote(params, plen), rfc);
         break;
     case P_SIZE: {
@@ -310,25 +345,20 @@ static void line_params(const struct reply *r, size_t line, const char *kw, size
         for (size_t k = 0; k < w; k++)
             digits = digits && isdigit((unsigned char)params[k]);
         if (plen > 0 && !digits)
-            report(fn, ctx, V_FAIL, "EHLO line %zu: SIZE parameter \"%s\" is not a "
-                   "decimal number; RFC 1870 §3: one optional parameter, a decimal number "
-                   "indicating the fixed maximum message size", line + 1,
-                   quote(params, plen));
+            report(fn, ctx, R_SIZE, "EHLO line %zu: SIZE parameter \"%s\" is not a "
+                   "decimal number", line + 1, quote(params, plen));
         break;
     }
     case P_SASL:
         if (plen == 0) {
-            report(fn, ctx, V_WARN, "EHLO line %zu: AUTH lists no SASL mechanism; RFC "
-                   "4954 §3: the AUTH parameter is a space-separated list of supported "
-                   "SASL mechanisms", line + 1);
+            report(fn, ctx, R_AUTH, "EHLO line %zu: AUTH lists no SASL mechanism", line + 1);
             break;
         }
         while (plen > 0) {
             size_t w = word_len(params, plen);
             if (!is_sasl_mech(params, w)) {
-                report(fn, ctx, V_WARN, "EHLO line %zu: AUTH mechanism \"%s\" is not "
-                       "a SASL mechanism name (RFC 4422 §3.1: 1 to 20 of A-Z 0-9 - _)",
-                       line + 1, quote(params, w));
+                report(fn, ctx, R_AUTH, "EHLO line %zu: AUTH mechanism \"%s\" is not a SASL "
+                       "mechanism name (1 to 20 of A-Z 0-9 - _)", line + 1, quote(params, w));
             }
             params += w < plen ? w + 1 : w;
             plen -= w < plen ? w + 1 : w;
@@ -349,9 +379,8 @@ static void check_helo_reply(const struct reply *r, check_report_fn fn, void *ct
         const char *t = reply_line_text(r, i, &len);
         size_t k = word_len(t, len);
         if (ehlo_registered(t, k)) {
-            report(fn, ctx, V_FAIL, "the HELO reply lists service extensions (%s on "
-                   "line %zu); RFC 5321 §3.2: servers MUST NOT return the extended "
-                   "EHLO-style response to a HELO command", quote(t, k), i + 1);
+            report(fn, ctx, R_HELO, "the HELO reply lists service extensions (%s on line %zu)",
+                   quote(t, k), i + 1);
             return;
         }
     }

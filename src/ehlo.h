@@ -6,10 +6,10 @@
 #define SMTPSPEC_EHLO_H
 
 #include "reply.h"
-#include "verdict.h"
 
-/* Called once per finding; msg names the RFC sentence. */
-typedef void (*check_report_fn)(void *ctx, enum verdict v, const char *msg);
+/* Called once per finding: rule is the catalog id of the rule the reply
+ * breaks, or NULL for a note that is reported but not judged. */
+typedef void (*check_report_fn)(void *ctx, const char *rule, const char *msg);
 
 enum content_check {
     CHECK_GREETING = 0,     /* "220 " (Domain / address-literal) ... */
@@ -30,6 +30,13 @@ const char *content_check_name(enum content_check c);
  * HELO checks; other replies are not judged). */
 void content_check_run(enum content_check c, const struct reply *r,
                        check_report_fn report, void *ctx);
+
+/* The i-th id of the rules the checks may cite, or NULL past the last. */
+const char *content_check_rule(size_t i);
+
+/* The registered EHLO keyword that advertises command verb ("HELP" for
+ * HELP, "CHUNKING" for BDAT), or NULL when no keyword names it. */
+const char *ehlo_keyword_for_verb(const char *verb);
 
 /* The RFC that registers keyword kw ("RFC 3207"), or NULL. */
 const char *ehlo_registered(const char *kw, size_t len);

@@ -16,6 +16,8 @@
 #include "clock.h"
 #include "options.h"
 #include "report.h"
+#include "judge.h"
+#include "rules.h"
 #include "runner.h"
 #include "suite.h"
 #include "target.h"
@@ -112,6 +114,29 @@ static int load_suites(const struct options *o, struct suites *s, char *err, siz
         if (rc != 0)
             return -1;
     }
+    return 0;
+}
+
+/* --rules-dir, else the installed catalog, else the source tree's (an
+ * uninstalled build). */
+static const char *rules_dir(const struct options *o)
+{
+    if (o->rules_dir)
+        return o->rules_dir;
+    return access(RULES_DIR, R_OK) == 0 ? RULES_DIR : SOURCE_RULES_DIR;
+}
+
+/* Loads the catalog, checks that the built-in checks' rules are in it and
+ * points every suite step at its rule. */
+static int load_rules(const struct options *o, const struct suites *s,
+                      struct catalog **cat, char *err, size_t errlen)
+{
+    if (catalog_load(rules_dir(o), cat, err, errlen) != 0 ||
+        judge_check_catalog(*cat, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (suite_resolve_rules(s->v[i], *cat, err, errlen) != 0)
+            return -1;
     return 0;
 }
 
@@ -212,7 +237,7 @@ static void setup_config(const struct options *o, const struct target *t, struct
     cfg->vars.value[VAR_MAIL_FROM] = o->mail_from;
     cfg->vars.value[VAR_RCPT] = o->nrcpt ? o->rcpt[0] : NULL;
     cfg->vars.value[VAR_RCPT2] = o->nrcpt ? o->rcpt[o->nrcpt - 1] : NULL;
-    cfg->vars.value[VAR_DOMAIN] = t->domain;
+    cfg->vars.value[VAR_DOMAIN] = o->domain ? o->domain : t->domain;
     cfg->timeout_ms = o->timeout_ms;
     cfg->limits.line_max = o->max_line;
     cfg->limits.reply_max = o->max_reply;
@@ -222,7 +247,7 @@ static void setup_config(const struct options *o, const struct target *t, struct
 }
 
 static int probe(const struct options *o, const struct target *t,
-                 const struct casedef **cases, size_t n)
+                 const struct catalog *cat, const struct casedef **cases, size_t n)
 {
     struct run_config cfg;
     struct server_info info;
@@ -232,6 +257,7 @@ static int probe(const struct options *o, const struct target *t,
     char err[512];
     int rc;
     setup_config(o, t, &cfg);
+    cfg.catalog = cat;
     rep.cfg = &cfg;
     iso_now(rep.started, sizeof rep.started);
     long long start = clock_ms();
@@ -272,6 +298,7 @@ int main(int argc, char **argv)
     struct options o;
     struct suites s = { 0 };
     struct target t;
+    struct catalog *cat = NULL;
     char err[1024];
     signal(SIGPIPE, SIG_IGN);
     if (options_parse(argc, argv, &o, err, sizeof err) != 0) {
@@ -290,9 +317,20 @@ int main(int argc, char **argv)
         codes_dump(stdout);
         return EXIT_OK;
     }
-    if (load_suites(&o, &s, err, sizeof err) != 0) {
+    if (o.list_rules) {
+        if (catalog_load(rules_dir(&o), &cat, err, sizeof err) != 0) {
+            fprintf(stderr, "smtpspec: %s\n", err);
+            return EXIT_USAGE;
+        }
+        catalog_dump(cat, stdout);
+        catalog_free(cat);
+        return EXIT_OK;
+    }
+    if (load_suites(&o, &s, err, sizeof err) != 0 ||
+        load_rules(&o, &s, &cat, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         suites_free(&s);
+        catalog_free(cat);
         return EXIT_USAGE;
     }
     size_t n;
@@ -313,10 +351,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "smtpspec: libcurl initialisation failed\n");
         rc = EXIT_INCOMPLETE;
     } else {
-        rc = probe(&o, &t, cases, n);
+        rc = probe(&o, &t, cat, cases, n);
         curl_global_cleanup();
     }
     free(cases);
     suites_free(&s);
+    catalog_free(cat);
     return rc;
 }

@@ -10,7 +10,8 @@
 enum {
     O_SUITE = 256, O_CASE, O_LIST, O_LIST_CODES, O_JSON, O_JUNIT, O_HELO,
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
-    O_NO_COLOR, O_INSECURE, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION
+    O_NO_COLOR, O_INSECURE, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
+    O_RULES_DIR, O_LIST_RULES, O_DOMAIN
 };
 
 static const struct option longopts[] = {
@@ -19,6 +20,9 @@ static const struct option longopts[] = {
     { "suites-dir", required_argument, NULL, O_SUITES_DIR },
     { "list", no_argument, NULL, O_LIST },
     { "list-codes", no_argument, NULL, O_LIST_CODES },
+    { "rules-dir", required_argument, NULL, O_RULES_DIR },
+    { "list-rules", no_argument, NULL, O_LIST_RULES },
+    { "domain", required_argument, NULL, O_DOMAIN },
     { "json", required_argument, NULL, O_JSON },
     { "junit", required_argument, NULL, O_JUNIT },
     { "helo", required_argument, NULL, O_HELO },
@@ -54,9 +58,14 @@ void options_usage(FILE *out)
 "  --suites-dir DIR      where bundled suites are (default: " SUITES_DIR ")\n"
 "  --list                list suites and cases, connect to nothing\n"
 "  --list-codes          print the reply-code table and exit\n"
+"  --rules-dir DIR       the rule catalog (default: " RULES_DIR ",\n"
+"                        or the source tree's rules/ when not installed)\n"
+"  --list-rules          print the rule catalog, one rule a line, and exit\n"
 "Session:\n"
 "  --helo NAME           EHLO/HELO argument (default smtpspec.invalid)\n"
 "  --mail-from ADDR      reverse-path (default smtpspec@smtpspec.invalid)\n"
+"  --domain NAME         ${domain} (default: the target's host name, or an\n"
+"                        address literal when the target is an IP address)\n"
 "  --rcpt ADDR           a mailbox you own; cases that deliver a message run\n"
 "                        only when it is given (repeat once for ${rcpt2})\n"
 "  --profile P           rfc5321 (default) or rfc821\n"
@@ -137,6 +146,9 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     case O_SUITES_DIR: o->suites_dir = arg; return 0;
     case O_LIST: o->list = 1; return 0;
     case O_LIST_CODES: o->list_codes = 1; return 0;
+    case O_RULES_DIR: o->rules_dir = arg; return 0;
+    case O_LIST_RULES: o->list_rules = 1; return 0;
+    case O_DOMAIN: o->domain = arg; return check_value("--domain", arg, 255, err, errlen);
     case O_JSON: o->json_path = arg; return 0;
     case O_JUNIT: o->junit_path = arg; return 0;
     case O_HELO: o->helo = arg; return check_value("--helo", arg, 255, err, errlen);
@@ -212,7 +224,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
         if (one_option(c, optarg, o, err, errlen) != 0)
             return -1;
     }
-    if (o->help || o->version || o->list || o->list_codes) {
+    if (o->help || o->version || o->list || o->list_codes || o->list_rules) {
         if (optind < argc && !(o->list && optind + 1 == argc))
             return bad(err, errlen, "unexpected argument \"%s\"", argv[optind]);
         return 0;

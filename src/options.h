@@ -16,10 +16,12 @@ struct options {
     const char *cases[OPT_MAX_LIST]; /* globs */
     size_t ncases;
     const char *suites_dir;
+    const char *rules_dir;          /* NULL: RULES_DIR, else the source tree's */
     const char *json_path;
     const char *junit_path;
     const char *helo;
     const char *mail_from;
+    const char *domain;             /* ${domain}; NULL: from the target */
     const char *rcpt[2];
     size_t nrcpt;
     long timeout_ms;                /* 0 = per-command defaults */
@@ -34,6 +36,7 @@ struct options {
     size_t max_reply;
     int list;
     int list_codes;
+    int list_rules;
     int help;
     int version;
 };

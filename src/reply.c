@@ -4,27 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each defect and the catalog rule it breaks (rules/reply.rules). */
 static const struct reply_defect_info defect_table[RD_COUNT] = {
-    [RD_NOT_DIGITS] = { L_MUST, "reply line does not start with a three-digit code",
-        "RFC 5321 §4.3.2: servers MUST NOT transmit reply codes that are other than three digits" },
-    [RD_FIRST_DIGIT] = { L_MUST, "reply code's first digit is outside 2..5",
-        "RFC 5321 §4.3.2: servers MUST NOT transmit reply codes that do not start in a digit between 2 and 5" },
-    [RD_SECOND_DIGIT] = { L_MUST, "reply code's second digit is outside 0..5",
-        "RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39" },
-    [RD_NO_SEPARATOR] = { L_MUST, "reply code is followed by neither SP nor \"-\"",
-        "RFC 5321 §4.2: Reply-line = *( Reply-code \"-\" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF" },
-    [RD_CODE_MISMATCH] = { L_MUST, "lines of a multiline reply carry different codes",
-        "RFC 5321 §4.2.1: in a multiline reply, the reply code on each of the lines MUST be the same" },
-    [RD_BARE_LF] = { L_MUST, "reply line ended by a bare LF",
-        "RFC 5321 §2.3.8: conforming implementations MUST NOT recognize or generate any other character or character sequence as a line terminator" },
-    [RD_BARE_CR] = { L_MUST, "bare CR in the reply",
-        "RFC 5321 §2.3.8: conforming implementations MUST NOT recognize or generate any other character or character sequence as a line terminator" },
-    [RD_UNTERMINATED] = { L_MUST, "reply line not terminated by CRLF",
-        "RFC 5321 §4.2: every reply line ends with CRLF" },
-    [RD_LONG_LINE] = { L_SHOULD, "reply line longer than 512 octets",
-        "RFC 5321 §4.5.3.1.5: the maximum total length of a reply line including the reply code and the <CRLF> is 512 octets; §4.5.3.1: larger objects SHOULD be avoided" },
-    [RD_CODE_ONLY] = { L_SHOULD, "last reply line is the code alone, without SP",
-        "RFC 5321 §4.2.1: servers SHOULD send the <SP> if subsequent text is not sent" },
+    [RD_NOT_DIGITS] = { "reply line does not start with a three-digit code",
+                        "5321-4.3.2-three-digit-codes" },
+    [RD_FIRST_DIGIT] = { "reply code's first digit is outside 2..5",
+                         "5321-4.3.2-three-digit-codes" },
+    [RD_SECOND_DIGIT] = { "reply code's second digit is outside 0..5",
+                          "5321-4.2-reply-code-abnf" },
+    [RD_NO_SEPARATOR] = { "reply code is followed by neither SP nor \"-\"",
+                          "5321-4.2-reply-line-abnf" },
+    [RD_CODE_MISMATCH] = { "lines of a multiline reply carry different codes",
+                           "5321-4.2.1-multiline-same-code" },
+    [RD_BARE_LF] = { "reply line ended by a bare LF", "5321-2.3.8-crlf-only" },
+    [RD_BARE_CR] = { "bare CR in the reply", "5321-2.3.8-crlf-only" },
+    [RD_UNTERMINATED] = { "reply line not terminated by CRLF", "5321-4.2-reply-line-abnf" },
+    [RD_LONG_LINE] = { "reply line longer than 512 octets", "5321-4.5.3.1-size-limits" },
+    [RD_CODE_ONLY] = { "last reply line is the code alone, without SP",
+                       "5321-4.2.1-sp-after-code" },
 };
 
 const struct reply_defect_info *reply_defect_info(enum reply_defect d)

@@ -5,10 +5,9 @@
 
 #include <stddef.h>
 
-#include "verdict.h"
 
 /* Syntax defects a reply can have; reply_defect_info() gives each one's
- * level and RFC basis. */
+ * description and the catalog rule it breaks. */
 enum reply_defect {
     RD_NOT_DIGITS = 0,  /* a line does not start with three digits */
     RD_FIRST_DIGIT,     /* first digit outside 2..5 */
@@ -24,9 +23,8 @@ enum reply_defect {
 };
 
 struct reply_defect_info {
-    enum level level;   /* MUST -> fail, SHOULD -> warn */
     const char *what;   /* short description */
-    const char *rfc;    /* "RFC 5321 §2.3.8: ..." the sentence it breaks */
+    const char *rule;   /* catalog rule id, e.g. "5321-2.3.8-crlf-only" */
 };
 
 const struct reply_defect_info *reply_defect_info(enum reply_defect d);

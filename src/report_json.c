@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
 #include "report.h"
 
 #define SENT_MAX 65536  /* longer sent data is cut in the report */
@@ -63,6 +64,27 @@ static json_t *command_json(const struct exchange *e)
     return wire_string(e->sent.data, n);
 }
 
+/* "rule", "source" and "quote" of the rule a verdict cites (null without). */
+static void cite(json_t *obj, const struct rule *r)
+{
+    json_object_set_new(obj, "rule", r ? text(r->id) : json_null());
+    json_object_set_new(obj, "source", r ? text(r->source) : json_null());
+    json_object_set_new(obj, "quote", r ? text(r->quote) : json_null());
+}
+
+static json_t *findings_json(const struct exchange *e)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < e->nfindings; i++) {
+        const struct finding *f = &e->findings[i];
+        json_t *o = json_pack("{s:s, s:o}", "verdict", verdict_name(f->verdict),
+                              "message", text(f->message));
+        cite(o, f->rule);
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static json_t *exchange_json(const struct exchange *e)
 {
     static const char *const closes[] = { NULL, "clean", "reset" };
@@ -70,7 +92,7 @@ static json_t *exchange_json(const struct exchange *e)
     for (size_t i = 0; e->checked && i < e->check.nallowed; i++)
         json_array_append_new(allowed, json_integer(e->check.allowed[i]));
     size_t sent = e->sent.len > SENT_MAX ? SENT_MAX : e->sent.len;
-    return json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:s, s:o, s:I, s:o}",
+    json_t *o = json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:s, s:o, s:I, s:o, s:o}",
                      "command", command_json(e),
                      "table_command", e->table_cmd ? e->table_cmd : "",
                      "sent", wire_string(e->sent.data, sent),
@@ -81,7 +103,11 @@ static json_t *exchange_json(const struct exchange *e)
                      "verdict", verdict_name(e->verdict),
                      "reason", text(e->reason.data),
                      "elapsed_ms", (json_int_t)e->elapsed_ms,
-                     "closed", str_or_null(closes[e->closed]));
+                     "closed", str_or_null(closes[e->closed]),
+                     "findings", findings_json(e));
+    if (o)
+        cite(o, e->rule);
+    return o;
 }
 
 static json_t *strings(char *const *v, size_t n)
@@ -97,7 +123,7 @@ static json_t *case_json(const struct case_result *c)
     json_t *ex = json_array();
     for (size_t i = 0; i < c->nex; i++)
         json_array_append_new(ex, exchange_json(&c->ex[i]));
-    return json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o}",
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o}",
                      "id", text(c->def->id),
                      "suite", text(c->def->suite ? c->def->suite->id : ""),
                      "title", text(c->def->title),
@@ -106,6 +132,38 @@ static json_t *case_json(const struct case_result *c)
                      "reason", text(c->reason),
                      "duration_ms", (json_int_t)c->duration_ms,
                      "exchanges", ex);
+    if (o)
+        cite(o, c->rule);
+    return o;
+}
+
+/* One entry per behaviour (findings.h), worst first. */
+static json_t *behaviours_json(const struct run_report *r)
+{
+    struct behaviours b;
+    json_t *a = json_array();
+    if (behaviours_collect(r->cases, r->ncases, &b) != 0)
+        return a;
+    for (size_t i = 0; i < b.n; i++) {
+        const struct behaviour *h = &b.v[i];
+        json_t *ids = json_array();
+        for (size_t k = 0; k < h->ncases; k++)
+            json_array_append_new(ids, text(h->cases[k]->def->id));
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o, s:o}}",
+                              "verdict", verdict_name(h->verdict),
+                              "command", h->command,
+                              "code", h->code >= 0 ? json_integer(h->code) : json_null(),
+                              "cases", ids,
+                              "example", "case", text(h->example_case->def->id),
+                              "command", command_json(h->example),
+                              "received", wire_string(h->example->received.data,
+                                                      h->example->received.len),
+                              "message", text(h->message));
+        cite(o, h->rule);
+        json_array_append_new(a, o);
+    }
+    behaviours_free(&b);
+    return a;
 }
 
 /* A raw reply as {code, lines}, or null when nothing came. */
@@ -149,7 +207,7 @@ static json_t *report_json(const struct run_report *r)
         json_object_set_new(summary, verdict_name((enum verdict)v),
                             json_integer((json_int_t)r->count[v]));
     return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:s,"
-                     " s:{s:b, s:I, s:i, s:b}, s:o, s:o, s:o}",
+                     " s:{s:b, s:I, s:i, s:b}, s:o, s:o, s:o, s:o}",
                      "tool", "name", "smtpspec", "version", PACKAGE_VERSION,
                      "string_encoding", "wire-escape",
                      "target", "url", r->target_url, "host", r->host, "port", r->port,
@@ -163,6 +221,7 @@ static json_t *report_json(const struct run_report *r)
                      "rcpt_given", r->cfg->vars.value[VAR_RCPT] != NULL,
                      "server", server_json(r->server),
                      "summary", summary,
+                     "findings", behaviours_json(r),
                      "cases", cases);
 }
 

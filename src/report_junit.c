@@ -48,6 +48,13 @@ static void transcript(struct buf *b, const struct case_result *c)
             xml_text(b, e->reason.data);
             buf_puts(b, "\n");
         }
+        if (e->rule) {
+            buf_printf(b, "   rule %s (", e->rule->id);
+            xml_text(b, e->rule->source);
+            buf_puts(b, "): ");
+            xml_text(b, e->rule->quote);
+            buf_puts(b, "\n");
+        }
     }
 }
 
@@ -72,9 +79,16 @@ static void testcase(struct buf *b, const struct run_report *r, const struct cas
         buf_printf(b, "\"/>\n");
     }
     buf_puts(b, "      <system-out>");
-    if (c->verdict == V_WARN) {
-        buf_puts(b, "WARN: ");
+    if (c->verdict == V_WARN || c->verdict == V_INFO) {
+        buf_puts(b, c->verdict == V_WARN ? "WARN: " : "INFO: ");
         xml_text(b, c->reason);
+        buf_puts(b, "\n");
+    }
+    if (c->rule) {
+        buf_printf(b, "rule: %s (", c->rule->id);
+        xml_text(b, c->rule->source);
+        buf_puts(b, "): ");
+        xml_text(b, c->rule->quote);
         buf_puts(b, "\n");
     }
     buf_puts(b, "title: ");

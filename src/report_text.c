@@ -1,12 +1,15 @@
-/* report_text.c - the terminal summary: a line per case that did not
- * pass, with the command, the reply and the reason; then the totals. */
+/* report_text.c - the terminal summary: one block per behaviour (worst
+ * first, with the rule, its sentence, one example exchange and the cases
+ * that saw it), then a line per case that ended in error or skip, then
+ * the totals. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
 #include "report.h"
 
 static const char *const colors[V_COUNT] = {
-    [V_PASS] = "\033[32m", [V_SKIP] = "\033[2m", [V_WARN] = "\033[33m",
+    [V_PASS] = "\033[32m", [V_INFO] = "\033[36m", [V_SKIP] = "\033[2m", [V_WARN] = "\033[33m",
     [V_ERROR] = "\033[35m", [V_FAIL] = "\033[31m",
 };
 #define RESET "\033[0m"
@@ -16,15 +19,6 @@ void report_count(struct run_report *r)
     memset(r->count, 0, sizeof r->count);
     for (size_t i = 0; i < r->ncases; i++)
         r->count[r->cases[i].verdict]++;
-}
-
-/* The exchange that decided the verdict: the first one as bad as the case. */
-static const struct exchange *deciding(const struct case_result *c)
-{
-    for (size_t i = 0; i < c->nex; i++)
-        if (c->ex[i].verdict == c->verdict)
-            return &c->ex[i];
-    return NULL;
 }
 
 static void print_exchange(FILE *out, const struct exchange *e)
@@ -44,20 +38,48 @@ static void print_exchange(FILE *out, const struct exchange *e)
     free(rep);
 }
 
-void report_text(const struct run_report *r, FILE *out, int color)
+/* A behaviour: verdict, rule, where, the sentence, one example, the cases. */
+static void print_behaviour(FILE *out, const struct behaviour *h, int color)
+{
+    fprintf(out, "%s%-5s%s %s (%s): %s answered %s", color ? colors[h->verdict] : "",
+            verdict_name(h->verdict), color ? RESET : "", h->rule->id, h->rule->source,
+            strcmp(h->command, CMD_GREETING) == 0 ? "the greeting" : h->command,
+            h->code >= 0 ? "" : "nothing");
+    if (h->code >= 0)
+        fprintf(out, "%d", h->code);
+    fprintf(out, "\n        \"%s\"\n", h->rule->quote);
+    print_exchange(out, h->example);
+    fprintf(out, "        %s\n        seen in %zu case%s:", h->message, h->ncases,
+            h->ncases == 1 ? "" : "s");
+    for (size_t k = 0; k < h->ncases && k < 8; k++)
+        fprintf(out, " %s", h->cases[k]->def->id);
+    fprintf(out, "%s\n", h->ncases > 8 ? " ..." : "");
+}
+
+/* Cases that ended without a rule-citing verdict: error and skip. */
+static void print_unjudged(const struct run_report *r, FILE *out, int color)
 {
     for (size_t i = 0; i < r->ncases; i++) {
         const struct case_result *c = &r->cases[i];
-        if (c->verdict == V_PASS)
+        if (c->verdict != V_ERROR && c->verdict != V_SKIP)
             continue;
         fprintf(out, "%s%-5s%s %s: %s\n", color ? colors[c->verdict] : "",
                 verdict_name(c->verdict), color ? RESET : "", c->def->id,
-                c->def->title ? c->def->title : "");
-        const struct exchange *e = deciding(c);
-        if (e && c->verdict != V_SKIP)
-            print_exchange(out, e);
-        fprintf(out, "        %s\n", c->reason ? c->reason : "");
+                c->reason ? c->reason : "");
     }
+}
+
+void report_text(const struct run_report *r, FILE *out, int color)
+{
+    struct behaviours b;
+    if (behaviours_collect(r->cases, r->ncases, &b) == 0) {
+        for (size_t i = 0; i < b.n; i++)
+            print_behaviour(out, &b.v[i], color);
+        if (b.n)
+            fprintf(out, "\n");
+        behaviours_free(&b);
+    }
+    print_unjudged(r, out, color);
     fprintf(out, "\n%zu cases: ", r->ncases);
     for (int v = 0; v < V_COUNT; v++) {
         fprintf(out, "%s%s%zu %s%s", v ? ", " : "", color && r->count[v] ? colors[v] : "",

@@ -1,7 +1,64 @@
-/* result.c - releasing results. */
+/* result.c - findings, and releasing results. */
 #include "result.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* Recomputes verdict, rule and reason from e's findings. */
+static void exchange_resum(struct exchange *e)
+{
+    e->verdict = V_PASS;
+    e->rule = NULL;
+    buf_free(&e->reason);
+    for (size_t i = 0; i < e->nfindings; i++) {
+        const struct finding *f = &e->findings[i];
+        if (f->verdict > e->verdict) {
+            e->verdict = f->verdict;
+            e->rule = f->rule;
+        } else if (f->verdict == e->verdict && !e->rule) {
+            e->rule = f->rule;
+        }
+        if (e->reason.len)
+            buf_puts(&e->reason, "; ");
+        buf_puts(&e->reason, f->message);
+        if (f->rule)
+            buf_printf(&e->reason, " [%s]", f->rule->id);
+    }
+}
+
+int exchange_add_finding(struct exchange *e, enum verdict v, const struct rule *rule,
+                         const char *message)
+{
+    for (size_t i = 0; rule && i < e->nfindings; i++)
+        if (e->findings[i].rule == rule)
+            return 0;   /* one rule judges an exchange once */
+    struct finding *f = realloc(e->findings, (e->nfindings + 1) * sizeof *f);
+    if (!f)
+        return -1;
+    e->findings = f;
+    f = &f[e->nfindings];
+    f->verdict = v;
+    f->rule = rule;
+    f->message = strdup(message);
+    if (!f->message)
+        return -1;
+    e->nfindings++;
+    exchange_resum(e);
+    return 0;
+}
+
+void exchange_drop_rule(struct exchange *e, const struct rule *rule)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < e->nfindings; i++) {
+        if (e->findings[i].rule == rule)
+            free(e->findings[i].message);
+        else
+            e->findings[kept++] = e->findings[i];
+    }
+    e->nfindings = kept;
+    exchange_resum(e);
+}
 
 void exchange_free(struct exchange *e)
 {
@@ -10,6 +67,9 @@ void exchange_free(struct exchange *e)
     buf_free(&e->received);
     if (e->has_reply)
         reply_free(&e->reply);
+    for (size_t i = 0; i < e->nfindings; i++)
+        free(e->findings[i].message);
+    free(e->findings);
     buf_free(&e->reason);
 }
 

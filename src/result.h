@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "codes.h"
 #include "reply.h"
+#include "rules.h"
 #include "suite.h"
 #include "verdict.h"
 
@@ -15,6 +16,14 @@ enum close_kind {
     CLOSE_NONE = 0,
     CLOSE_CLEAN,    /* FIN */
     CLOSE_RESET     /* RST or another receive error */
+};
+
+/* One judgement of an exchange.  Every fail, warn and info cites a rule
+ * and takes its verdict from it; error and skip findings carry no rule. */
+struct finding {
+    enum verdict verdict;
+    const struct rule *rule;    /* in the catalog; NULL for error and skip */
+    char *message;              /* what was seen, without the RFC sentence */
 };
 
 /* One command (or the greeting) and what came back. */
@@ -28,14 +37,18 @@ struct exchange {
     struct code_check check;
     enum close_kind closed; /* how the connection ended here, if it did */
     long elapsed_ms;        /* from sending (or connecting) to the reply */
+    struct finding *findings;
+    size_t nfindings;
     enum verdict verdict;   /* worst of its findings */
-    struct buf reason;      /* its findings' reasons, "; "-joined */
+    const struct rule *rule;/* the first finding with that verdict's rule */
+    struct buf reason;      /* its findings' messages, "; "-joined */
 };
 
 struct case_result {
     const struct casedef *def;
     enum verdict verdict;
     char *reason;           /* why it is not a pass; NULL on pass */
+    const struct rule *rule;/* the rule the verdict cites, or NULL */
     struct exchange *ex;
     size_t nex;
     long duration_ms;
@@ -53,6 +66,13 @@ struct server_info {
     char *keywords;         /* space-separated upper-case EHLO keywords */
 };
 
+/* Adds a finding to e (the message is copied) and updates e's verdict,
+ * rule and reason.  Returns 0, or -1 when memory runs out. */
+int exchange_add_finding(struct exchange *e, enum verdict v, const struct rule *rule,
+                         const char *message);
+/* Removes e's findings that cite rule, and updates its verdict, rule and
+ * reason. */
+void exchange_drop_rule(struct exchange *e, const struct rule *rule);
 void exchange_free(struct exchange *e);
 void case_result_free(struct case_result *r);
 void server_info_free(struct server_info *s);

@@ -3,8 +3,8 @@
  * A case is a small state machine over one connection:
  *   connect -> greeting -> steps... -> teardown (QUIT unless the server is
  *   in DATA mode or gone).
- * Every reply is judged three ways: its syntax (reply.c), its code against
- * the code table (codes.c), and the case's own expect/require steps.
+ * The runner drives the connection and decides when to judge; judge.c
+ * decides what each observation breaks.  No RFC sentence lives here.
  *
  * Safety: in a case without "needs rcpt", a 354 reply means the server
  * would take whatever comes next as a message; the runner then sends
@@ -20,8 +20,11 @@
 
 #include "clock.h"
 #include "ehlo.h"
+#include "judge.h"
 
 #define TEARDOWN_TIMEOUT_MS 3000
+#define SETTLE_MS 10            /* see check_unsolicited */
+#define SETTLE_LIKELY_MS 250
 
 static pthread_mutex_t transcript_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -30,6 +33,7 @@ struct case_run {
     const struct server_info *info;
     const struct casedef *def;
     struct case_result *res;
+    struct judge_ctx jc;
     struct session sess;
     int connected;
     int refused;            /* greeting was 554 or 521 */
@@ -67,20 +71,18 @@ static void transcript(const struct case_run *r, const char *dir, const char *p,
 
 /* ---- findings ------------------------------------------------------------ */
 
-static void finding(struct exchange *ex, enum verdict v, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* A finding without a rule: the probe could not conclude (error). */
+static void inconclusive(struct exchange *ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static void finding(struct exchange *ex, enum verdict v, const char *fmt, ...)
+static void inconclusive(struct exchange *ex, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ex->verdict = verdict_worst(ex->verdict, v);
-    if (ex->reason.len)
-        buf_puts(&ex->reason, "; ");
-    buf_puts(&ex->reason, msg);
+    exchange_add_finding(ex, V_ERROR, NULL, msg);
 }
 
 static void case_finding(struct case_run *r, enum verdict v, const char *fmt, ...)
@@ -118,39 +120,7 @@ static struct exchange *last_exchange(struct case_run *r)
     return r->res->nex ? &r->res->ex[r->res->nex - 1] : NULL;
 }
 
-/* ---- judging a reply ----------------------------------------------------- */
-
-static void judge_syntax(struct exchange *ex)
-{
-    for (int d = 0; d < RD_COUNT; d++) {
-        if (!reply_has(&ex->reply, (enum reply_defect)d))
-            continue;
-        const struct reply_defect_info *di = reply_defect_info((enum reply_defect)d);
-        finding(ex, level_verdict(di->level), "%s (%s)", di->what, di->rfc);
-    }
-}
-
-static void judge_code(struct case_run *r, struct exchange *ex)
-{
-    int code = ex->reply.code;
-    if (code < 200 || code > 599)
-        return;     /* the syntax check has already failed it */
-    struct codes_ctx ctx = {
-        .profile = r->cfg->profile,
-        .refused = r->refused,
-        .ehlo_keywords = r->info ? r->info->keywords : NULL,
-    };
-    codes_check(ex->table_cmd, &ctx, code, &ex->check);
-    ex->checked = 1;
-    /* 421 may answer anything when the service shuts down (§4.2.3, §3.8):
-     * inconclusive, whatever the table of the profile lists. */
-    if (code == 421)
-        finding(ex, V_ERROR, "421: the server is closing the channel (overload, "
-                "rate limit or shutdown); the case is inconclusive, not a failure "
-                "(RFC 5321 §3.8, §4.2.3)");
-    else if (ex->check.verdict != V_PASS)
-        finding(ex, ex->check.verdict, "%s", ex->check.reason);
-}
+/* ---- reading a reply ----------------------------------------------------- */
 
 static const char *rx_explain(enum rx_status st)
 {
@@ -162,58 +132,63 @@ static const char *rx_explain(enum rx_status st)
     }
 }
 
+/* The connection ended while ex awaited its reply.  Before the greeting
+ * that is only an error; after it, a close before QUIT is judged. */
+static void closed_at(struct case_run *r, struct exchange *ex, enum rx_status st)
+{
+    ex->closed = st == RX_EOF ? CLOSE_CLEAN : CLOSE_RESET;
+    size_t n = r->res->nex;
+    const struct exchange *prev = n >= 2 ? &r->res->ex[n - 2] : NULL;
+    if (strcmp(ex->table_cmd, CMD_GREETING) == 0) {
+        inconclusive(ex, "%s: the server closed before its greeting", rx_explain(st));
+    } else if (r->quit_done) {
+        inconclusive(ex, "%s", rx_explain(st));
+    } else if (prev && prev->has_reply && prev->reply.code == 221 && ex->received.len == 0) {
+        /* the server announced the close in its reply to the previous command */
+        inconclusive(ex, "%s", rx_explain(st));
+        judge_close(&r->jc, &r->res->ex[n - 2], 1);
+    } else {
+        judge_close(&r->jc, ex, 0);
+    }
+}
+
 /* Reads one reply into ex and judges it.  Returns 0 when a complete reply
- * came, -1 when the connection is no longer usable. */
+ * came, -1 when the connection is no longer usable.  Only a complete reply
+ * is judged: one cut off by a timeout, a close or a limit is not a reply. */
 static int read_reply(struct case_run *r, struct exchange *ex, long long started)
 {
     struct rx rx;
     long timeout = runner_timeout_ms(r->cfg, ex->table_cmd);
     if (session_read_reply(&r->sess, timeout, &rx) != 0) {
-        finding(ex, V_ERROR, "out of memory");
+        inconclusive(ex, "out of memory");
         r->gone = 1;
         return -1;
     }
     ex->elapsed_ms = (long)(clock_ms() - started);
     transcript(r, "S:", rx.bytes.data, rx.bytes.len);
     buf_append(&ex->received, rx.bytes.data, rx.bytes.len);
-    if (rx.bytes.len > 0 && rx.status != RX_CAPPED) {
-        if (reply_parse(rx.bytes.data, rx.bytes.len, &ex->reply) == 0)
-            ex->has_reply = 1;
-        /* Cut by our timeout, the last line may simply be unfinished. */
-        if (ex->has_reply && rx.status == RX_TIMEOUT)
-            ex->reply.defects &= ~(1u << RD_UNTERMINATED);
-    }
+    if (rx.status == RX_REPLY && reply_parse(rx.bytes.data, rx.bytes.len, &ex->reply) == 0)
+        ex->has_reply = 1;
     buf_free(&rx.bytes);
-    if (ex->has_reply) {
-        /* A partial reply cut by timeout or close still shows its defects,
-         * but only a complete one is checked against the table. */
-        judge_syntax(ex);
-        if (rx.status == RX_REPLY)
-            judge_code(r, ex);
-    }
-    if (rx.status == RX_REPLY) {
+    if (rx.status == RX_REPLY && ex->has_reply) {
+        judge_reply(&r->jc, ex);
         r->lockstep = 1;
         if (ex->reply.code != 421)
             return 0;
         r->gone = 1;    /* the server closes after 421: the case ends here */
         return -1;
     }
-    ex->closed = rx.status == RX_EOF ? CLOSE_CLEAN : rx.status == RX_RESET ? CLOSE_RESET : CLOSE_NONE;
-    if (rx.status == RX_CAPPED)
-        finding(ex, V_ERROR, "%s (%s limit); smtpspec stopped reading and closed the connection",
-                rx_explain(rx.status), rx.capped);
+    if (rx.status == RX_EOF || rx.status == RX_RESET)
+        closed_at(r, ex, rx.status);
+    else if (rx.status == RX_CAPPED)
+        inconclusive(ex, "%s (%s limit); smtpspec stopped reading and closed the "
+                     "connection", rx_explain(rx.status), rx.capped);
     else if (rx.status == RX_TIMEOUT)
-        finding(ex, V_ERROR, "%s (waited %ld ms for %s; RFC 5321 §4.5.3.2 allows a server "
-                "up to %d s; see --timeout)", rx_explain(rx.status), timeout,
-                ex->table_cmd, codes_rfc_timeout(ex->table_cmd, NULL));
+        inconclusive(ex, "%s (waited %ld ms for %s; RFC 5321 §4.5.3.2 gives a client "
+                     "%d s; see --timeout)", rx_explain(rx.status), timeout, ex->table_cmd,
+                     codes_rfc_timeout(ex->table_cmd, NULL));
     else
-        finding(ex, V_ERROR, "%s", rx_explain(rx.status));
-    /* Some cases judge a close before QUIT (RFC 5321 §3.8, §3.1). */
-    if ((rx.status == RX_EOF || rx.status == RX_RESET) && r->def->close_level >= 0 &&
-        !r->quit_done)
-        finding(ex, level_verdict((enum level)r->def->close_level), "the server closed "
-                "the connection before QUIT without a 421 (%s): %s",
-                level_name((enum level)r->def->close_level), r->def->close_why);
+        inconclusive(ex, "out of memory");
     r->gone = 1;
     return -1;
 }
@@ -240,23 +215,34 @@ static int is_one_line(const char *p, size_t n)
     return !memchr(p, '\r', n - 2) && !memchr(p, '\n', n - 2);
 }
 
-/* Bytes the server sent that nobody asked for are a second reply to the
- * previous command (RFC 5321 §4.2: exactly one reply per command). */
-static void check_unsolicited(struct case_run *r)
+/* Before the next command: bytes the server sent that nobody asked for
+ * are a second reply to the previous command, and a close seen now came
+ * after that command's reply.  Returns -1 when the connection is gone. */
+static int check_unsolicited(struct case_run *r)
 {
     struct exchange *prev = last_exchange(r);
     if (!r->lockstep || !prev || !prev->has_reply)
-        return;
-    if (prev->sent.len && !is_one_line(prev->sent.data, prev->sent.len))
-        return; /* the previous send may have been several commands */
-    if (session_drain(&r->sess) == 0)
-        return;
+        return 0;
+    /* Give a server that closes after its reply a moment, so that its close
+     * is seen here, after that reply, and not at the next command: longer
+     * after an unrecognized command or a 221, where closes are likelier. */
+    int likely = strcmp(prev->table_cmd, CMD_UNKNOWN) == 0 || prev->reply.code == 221;
+    size_t n = session_drain(&r->sess, likely ? SETTLE_LIKELY_MS : SETTLE_MS);
     struct buf *p = &r->sess.pending;
-    transcript(r, "S:", p->data, p->len);
-    buf_append(&prev->received, p->data, p->len);
-    finding(prev, V_FAIL, "the server sent %zu more bytes after its reply, unasked "
-            "(RFC 5321 §4.2: every command MUST generate exactly one reply)", p->len);
-    buf_consume(p, p->len);
+    /* the previous send may have been several commands: extra replies are theirs */
+    if (n && prev->sent.len && is_one_line(prev->sent.data, prev->sent.len)) {
+        transcript(r, "S:", p->data, p->len);
+        buf_append(&prev->received, p->data, p->len);
+        judge_extra_reply(&r->jc, prev, p->len);
+        buf_consume(p, p->len);
+    }
+    if (r->sess.closed == IO_OK)
+        return 0;
+    prev->closed = r->sess.closed == IO_EOF ? CLOSE_CLEAN : CLOSE_RESET;
+    if (!r->quit_done)
+        judge_close(&r->jc, prev, 1);
+    r->gone = 1;
+    return -1;
 }
 
 /* Stops before sending in DATA mode when the case may not deliver. */
@@ -278,8 +264,8 @@ static int send_bytes(struct case_run *r, struct exchange *ex, const char *p, si
     enum io_status st = conn_send(r->sess.conn, p, n, runner_timeout_ms(r->cfg, ex->table_cmd));
     if (st == IO_OK)
         return 0;
-    finding(ex, V_ERROR, "could not send: %s", st == IO_TIMEOUT
-            ? "the server stopped reading (send timed out)" : "connection reset");
+    inconclusive(ex, "could not send: %s", st == IO_TIMEOUT
+                 ? "the server stopped reading (send timed out)" : "connection reset");
     ex->closed = st == IO_TIMEOUT ? CLOSE_NONE : CLOSE_RESET;
     r->gone = 1;
     return -1;
@@ -298,7 +284,10 @@ static int step_send(struct case_run *r, const struct step *st)
     }
     command_verb(bytes.data ? bytes.data : "", bytes.len, verb, sizeof verb);
     const char *cmd = st->cmd ? st->cmd : codes_command(verb, r->cfg->profile);
-    check_unsolicited(r);
+    if (check_unsolicited(r) != 0) {
+        buf_free(&bytes);
+        return -1;
+    }
     struct exchange *ex = new_exchange(r, cmd);
     if (!ex) {
         buf_free(&bytes);
@@ -314,6 +303,11 @@ static int step_send(struct case_run *r, const struct step *st)
         return -1;
     if (strcmp(cmd, "QUIT") == 0)
         r->quit_done = 1;
+    /* service extensions are in effect after EHLO 250, not after HELO */
+    if (strcmp(cmd, "EHLO") == 0 && ex->reply.code == 250)
+        r->jc.extended = 1;
+    else if (strcmp(cmd, "HELO") == 0 && ex->reply.code == 250)
+        r->jc.extended = 0;
     if (ex->reply.code == 354)
         r->data_mode = 1;
     return 0;
@@ -329,7 +323,10 @@ static int step_write(struct case_run *r, const struct step *st)
         case_finding(r, V_ERROR, "line %d: could not build the bytes", st->line);
         return -1;
     }
-    check_unsolicited(r);
+    if (check_unsolicited(r) != 0) {
+        buf_free(&bytes);
+        return -1;
+    }
     transcript(r, "C:", bytes.data, bytes.len);
     buf_append(&r->unsent, bytes.data, bytes.len);
     enum io_status io = conn_send(r->sess.conn, bytes.data ? bytes.data : "", bytes.len,
@@ -363,34 +360,12 @@ static int step_read(struct case_run *r, const struct step *st)
     return 0;
 }
 
-/* "; RFC 5321 §4.1.4" style suffix: the step's reason or the case refs. */
-static void explain(const struct case_run *r, const struct step *st, char *out, size_t len)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    if (st->why) {
-        snprintf(out, len, ": %s", st->why);
-        return;
-    }
-    for (size_t i = 0; i < r->def->nrefs && used < len; i++) {
-        int n = snprintf(out + used, len - used, "%s%s", i ? ", " : " (see ", r->def->refs[i]);
-        used += n > 0 ? (size_t)n : 0;
-    }
-    if (r->def->nrefs && used < len)
-        snprintf(out + used, len - used, ")");
-}
-
 static int step_expect(struct case_run *r, const struct step *st)
 {
     struct exchange *ex = last_exchange(r);
-    char why[600];
     if (!ex || !ex->has_reply)
         return -1;
-    if (codeset_has(&st->codes, ex->reply.code))
-        return 0;
-    explain(r, st, why, sizeof why);
-    finding(ex, level_verdict(st->level), "expected %s (%s) for %s, got %d%s",
-            st->codes_text, level_name(st->level), ex->table_cmd, ex->reply.code, why);
+    judge_expect(&r->jc, ex, st);
     return 0;
 }
 
@@ -401,8 +376,12 @@ static int step_require(struct case_run *r, const struct step *st)
         return -1;
     if (codeset_has(&st->codes, ex->reply.code))
         return 0;
-    case_finding(r, V_SKIP, "precondition not met: %s answered %d, not %s: %s",
-                 ex->table_cmd, ex->reply.code, st->codes_text, st->why);
+    if (st->kind == STEP_CONTROL)
+        case_finding(r, V_SKIP, "inconclusive: the control %s was answered %d, not %s: %s",
+                     ex->table_cmd, ex->reply.code, st->codes_text, st->why);
+    else
+        case_finding(r, V_SKIP, "precondition not met: %s answered %d, not %s: %s",
+                     ex->table_cmd, ex->reply.code, st->codes_text, st->why);
     return -1;
 }
 
@@ -410,7 +389,6 @@ static int step_expect_close(struct case_run *r, const struct step *st)
 {
     struct exchange *ex = last_exchange(r);
     struct buf extra = BUF_INIT;
-    char why[600];
     long timeout = runner_timeout_ms(r->cfg, "QUIT");
     enum io_status io = session_wait_close(&r->sess, timeout, &extra);
     transcript(r, "S:", extra.data, extra.len);
@@ -421,15 +399,8 @@ static int step_expect_close(struct case_run *r, const struct step *st)
         ex->closed = io == IO_EOF ? CLOSE_CLEAN : CLOSE_RESET;
         return 0;
     }
-    explain(r, st, why, sizeof why);
-    finding(ex, level_verdict(st->level), "the server did not close the connection "
-            "within %ld ms (%s)%s", timeout, level_name(st->level), why);
+    judge_not_closed(&r->jc, ex, st, timeout);
     return -1;
-}
-
-static void check_finding(void *ctx, enum verdict v, const char *msg)
-{
-    finding(ctx, v, "%s", msg);
 }
 
 static int step_check(struct case_run *r, const struct step *st)
@@ -437,44 +408,25 @@ static int step_check(struct case_run *r, const struct step *st)
     struct exchange *ex = last_exchange(r);
     if (!ex || !ex->has_reply)
         return -1;
-    content_check_run((enum content_check)st->check, &ex->reply, check_finding, ex);
-    return 0;
-}
-
-static int has_keyword(const char *list, const char *kw)
-{
-    size_t n = strlen(kw);
-    for (const char *p = list; p && *p; p += strcspn(p, " "), p += *p == ' ')
-        if (strncasecmp(p, kw, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
-            return 1;
+    judge_content(&r->jc, ex, st->check);
     return 0;
 }
 
 static int step_expect_keyword(struct case_run *r, const struct step *st)
 {
     struct exchange *ex = last_exchange(r);
-    char why[600];
     if (!ex)
         return -1;
-    if (has_keyword(r->info->keywords, st->keyword))
-        return 0;
-    explain(r, st, why, sizeof why);
-    finding(ex, level_verdict(st->level), "the server does not advertise %s in its EHLO "
-            "reply (%s)%s", st->keyword, level_name(st->level), why);
+    judge_keyword(&r->jc, ex, st, word_listed(r->info->keywords, st->keyword));
     return 0;
 }
 
 static int step_expect_within(struct case_run *r, const struct step *st)
 {
     struct exchange *ex = last_exchange(r);
-    char why[600];
     if (!ex || !ex->has_reply)
         return -1;
-    if (ex->elapsed_ms <= st->within_ms)
-        return 0;
-    explain(r, st, why, sizeof why);
-    finding(ex, level_verdict(st->level), "the reply took %ld ms, more than %ld ms (%s)%s",
-            ex->elapsed_ms, st->within_ms, level_name(st->level), why);
+    judge_within(&r->jc, ex, st);
     return 0;
 }
 
@@ -485,7 +437,8 @@ static int run_step(struct case_run *r, const struct step *st)
     case STEP_WRITE: return step_write(r, st);
     case STEP_READ: return step_read(r, st);
     case STEP_EXPECT: return step_expect(r, st);
-    case STEP_REQUIRE: return step_require(r, st);
+    case STEP_REQUIRE:
+    case STEP_CONTROL: return step_require(r, st);
     case STEP_EXPECT_CLOSE: return step_expect_close(r, st);
     case STEP_CHECK: return step_check(r, st);
     case STEP_EXPECT_KEYWORD: return step_expect_keyword(r, st);
@@ -506,10 +459,9 @@ static const char *precheck(const struct case_run *r, char *buf, size_t len)
         return buf;
     }
     if (d->needs_rcpt && !r->cfg->vars.value[VAR_RCPT])
-        return "the case delivers a message and runs only with --rcpt ADDR "
-               "(a mailbox you own)";
+        return "the case runs only with --rcpt ADDR (a mailbox you own)";
     for (size_t i = 0; i < d->nneeds_ext; i++) {
-        if (!has_keyword(r->info->keywords, d->needs_ext[i])) {
+        if (!word_listed(r->info->keywords, d->needs_ext[i])) {
             snprintf(buf, len, "the server does not advertise %s in its EHLO reply",
                      d->needs_ext[i]);
             return buf;
@@ -536,7 +488,7 @@ static int open_case(struct case_run *r)
     if (!ex || read_reply(r, ex, started) != 0)
         return -1;
     int code = ex->reply.code;
-    r->refused = code == 554 || code == 521;
+    r->refused = r->jc.refused = code == 554 || code == 521;
     enum greeting_mode mode = r->def->greeting;
     if (mode == GREETING_ACCEPT && r->refused) {
         case_finding(r, V_SKIP, "the server refuses service here (%d greeting, RFC 5321 "
@@ -552,19 +504,30 @@ static int open_case(struct case_run *r)
     return 0;
 }
 
+/* Ends the case: QUIT unless the case said it, the connection is gone or
+ * the server waits for message data.  A server that closed after the
+ * case's last reply, before this QUIT, is judged for it. */
 static void teardown(struct case_run *r)
 {
+    long timeout = runner_timeout_ms(r->cfg, "QUIT");
+    if (timeout > TEARDOWN_TIMEOUT_MS)
+        timeout = TEARDOWN_TIMEOUT_MS;
     if (r->connected && !r->gone && !r->data_mode)
-        check_unsolicited(r);   /* an extra reply to the case's last command */
+        check_unsolicited(r);   /* an extra reply to, or a close after, the last command */
     if (r->connected && !r->gone && !r->data_mode && !r->quit_done) {
         static const char quit[] = "QUIT\r\n";
-        if (conn_send(r->sess.conn, quit, sizeof quit - 1, TEARDOWN_TIMEOUT_MS) == IO_OK) {
-            struct rx rx;
-            transcript(r, "C:", quit, sizeof quit - 1);
-            if (session_read_reply(&r->sess, TEARDOWN_TIMEOUT_MS, &rx) == 0) {
-                transcript(r, "S:", rx.bytes.data, rx.bytes.len);
-                buf_free(&rx.bytes);
-            }
+        struct exchange *last = last_exchange(r);
+        enum io_status io = conn_send(r->sess.conn, quit, sizeof quit - 1, timeout);
+        struct rx rx = { .status = io == IO_OK ? RX_REPLY : RX_RESET };
+        transcript(r, "C:", quit, sizeof quit - 1);
+        if (io == IO_OK && session_read_reply(&r->sess, timeout, &rx) == 0) {
+            transcript(r, "S:", rx.bytes.data, rx.bytes.len);
+            buf_free(&rx.bytes);
+        }
+        if ((rx.status == RX_EOF || rx.status == RX_RESET) && last && last->has_reply &&
+            last->reply.code != 421 && r->lockstep) {
+            last->closed = rx.status == RX_EOF ? CLOSE_CLEAN : CLOSE_RESET;
+            judge_close(&r->jc, last, 1);
         }
     }
     conn_close(r->sess.conn);
@@ -590,6 +553,7 @@ static void conclude(struct case_run *r)
     if (worst == V_PASS)
         return;
     if (at) {
+        res->rule = at->rule;
         res->reason = xasprintf("%s: %s", strcmp(at->table_cmd, CMD_GREETING) == 0
                                 ? "greeting" : at->table_cmd, at->reason.data);
     } else {
@@ -602,6 +566,8 @@ static void run_case(const struct run_config *cfg, const struct server_info *inf
 {
     struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res };
     char buf[256];
+    r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile,
+                               .keywords = info->keywords };
     long long started = clock_ms();
     memset(res, 0, sizeof *res);
     res->def = def;
@@ -646,10 +612,10 @@ static char *ehlo_keywords(const struct reply *rp)
 
 void runner_discover(const struct run_config *cfg, struct server_info *info)
 {
-    static const struct casedef probe = { .id = "discovery", .title = "discovery",
-                                          .close_level = -1 };
+    static const struct casedef probe = { .id = "discovery", .title = "discovery" };
     struct case_result res;
     struct case_run r = { .cfg = cfg, .info = info, .def = &probe, .res = &res };
+    r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile };
     char err[512];
     memset(info, 0, sizeof *info);
     memset(&res, 0, sizeof res);

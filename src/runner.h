@@ -7,6 +7,7 @@
 
 #include "codes.h"
 #include "result.h"
+#include "rules.h"
 #include "session.h"
 #include "suite.h"
 #include "transport.h"
@@ -19,6 +20,7 @@ struct run_config {
     struct session_limits limits;
     int jobs;                   /* cases run at once */
     FILE *transcript;           /* live transcript (-v), or NULL */
+    const struct catalog *catalog;  /* the rules every verdict cites */
 };
 
 /* The per-reply timeout used for table command cmd, in ms. */

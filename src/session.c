@@ -84,15 +84,19 @@ int session_read_reply(struct session *s, long timeout_ms, struct rx *out)
     return 0;
 }
 
-size_t session_drain(struct session *s)
+size_t session_drain(struct session *s, long wait_ms)
 {
     char chunk[CHUNK];
     size_t got;
+    enum io_status st = IO_TIMEOUT;
     while (s->pending.len <= s->limits.reply_max &&
-           conn_recv(s->conn, chunk, sizeof chunk, &got, 0) == IO_OK) {
+           (st = conn_recv(s->conn, chunk, sizeof chunk, &got, wait_ms)) == IO_OK) {
         if (buf_append(&s->pending, chunk, got) != 0)
             break;
+        wait_ms = 0;    /* after the first bytes, take only what is there */
     }
+    if (st == IO_EOF || st == IO_RESET || st == IO_ERROR)
+        s->closed = st == IO_EOF ? IO_EOF : IO_RESET;
     return s->pending.len;
 }
 

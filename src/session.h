@@ -19,6 +19,7 @@ struct session {
     struct conn *conn;
     struct session_limits limits;
     struct buf pending;     /* received, not yet handed out */
+    enum io_status closed;  /* IO_EOF or IO_RESET once session_drain saw a close */
 };
 
 enum rx_status {
@@ -40,9 +41,10 @@ struct rx {
  * (buf_free).  Returns -1 only when memory runs out. */
 int session_read_reply(struct session *s, long timeout_ms, struct rx *out);
 
-/* Collects bytes that are already waiting, without blocking; returns
- * how many are pending afterwards. */
-size_t session_drain(struct session *s);
+/* Collects bytes that are waiting, waiting up to wait_ms for the first
+ * (0: not at all); returns how many are pending afterwards.  A close seen
+ * meanwhile sets s->closed. */
+size_t session_drain(struct session *s, long wait_ms);
 
 /* Waits up to timeout_ms for the peer to close.  Bytes that arrive
  * meanwhile go to extra (bounded by the reply limit).  Returns IO_EOF,

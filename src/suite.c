@@ -400,28 +400,37 @@ static int next_word(const char **s, char *word, size_t len)
     return 1;
 }
 
-/* Optional level and optional quoted reason: [MUST|SHOULD] ["why"] */
-static int parse_level_why(struct parser *p, const char *s, struct step *st)
+/* The rule id that ends a judging step: one word, nothing after it.  The
+ * id is checked against the catalog by suite_resolve_rules(). */
+static int parse_rule(struct parser *p, const char *s, const char *directive, struct step *st)
 {
-    char word[32];
-    const char *save = s;
-    st->level = L_MUST;
-    int got = next_word(&s, word, sizeof word);
-    if (got == 1 && strcmp(word, "MUST") == 0) {
-        st->level = L_MUST;
-    } else if (got == 1 && strcmp(word, "SHOULD") == 0) {
-        st->level = L_SHOULD;
-    } else {
-        s = save;
+    char word[128];
+    const char *rest = s;
+    int got = next_word(&rest, word, sizeof word);
+    if (got == 1 && *skip_ws(rest) == '\0' && *word != '"') {
+        for (const char *c = word; *c; c++)
+            if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '.' &&
+                *c != '-')
+                return perr(p, "%s: \"%s\" is not a rule id (a-z, 0-9, '.', '-'; see "
+                            "--list-rules)", directive, word);
+        st->rule_id = strdup(word);
+        return st->rule_id ? 0 : oom(p);
     }
+    if (strchr(s, '"'))
+        return perr(p, "%s ends with the id of the rule it judges by; a quoted reason is "
+                    "no longer taken (the rule's quote is the reason)", directive);
+    return perr(p, "%s ends with the id of the rule it judges by (see --list-rules)",
+                directive);
+}
+
+/* The quoted reason that ends require and control. */
+static int parse_why(struct parser *p, const char *s, const char *directive, struct step *st)
+{
     s = skip_ws(s);
-    if (*s == '\0')
-        return 0;
-    if (*s != '"')
-        return perr(p, "expected MUST, SHOULD or a quoted reason, got \"%s\"", s);
-    const char *close = strchr(s + 1, '"');
+    const char *close = *s == '"' ? strchr(s + 1, '"') : NULL;
     if (!close || *skip_ws(close + 1) != '\0')
-        return perr(p, "a reason is one quoted string at the end of the line");
+        return perr(p, "%s needs one quoted reason at the end of the line, shown when "
+                    "the case is skipped", directive);
     st->why = xstrndup(s + 1, (size_t)(close - s - 1));
     return st->why ? 0 : oom(p);
 }
@@ -492,6 +501,12 @@ static int d_read(struct parser *p, const char *arg)
     return table_command(p, cmd, &st->cmd);
 }
 
+static const char *step_directive(enum step_kind kind)
+{
+    return kind == STEP_EXPECT ? "expect" : kind == STEP_REQUIRE ? "require" : "control";
+}
+
+/* expect CODES RULE | require CODES "why" | control CODES "why" */
 static int d_expect(struct parser *p, const char *arg, enum step_kind kind)
 {
     char word[128];
@@ -499,23 +514,20 @@ static int d_expect(struct parser *p, const char *arg, enum step_kind kind)
     if (!st)
         return -1;
     if (next_word(&arg, word, sizeof word) != 1)
-        return perr(p, "%s needs a code list, e.g. 250 or 4xx,5xx",
-                    kind == STEP_EXPECT ? "expect" : "require");
+        return perr(p, "%s needs a code list, e.g. 250 or 4xx,5xx", step_directive(kind));
     if (parse_codes(p, word, &st->codes) != 0)
         return -1;
     if (!(st->codes_text = strdup(word)))
         return oom(p);
-    if (parse_level_why(p, arg, st) != 0)
-        return -1;
-    if (kind == STEP_REQUIRE && !st->why)
-        return perr(p, "require needs a quoted reason, shown when the case is skipped");
-    return 0;
+    if (kind == STEP_EXPECT)
+        return parse_rule(p, arg, "expect", st);
+    return parse_why(p, arg, step_directive(kind), st);
 }
 
 static int d_expect_close(struct parser *p, const char *arg)
 {
     struct step *st = new_step(p, STEP_EXPECT_CLOSE);
-    return st ? parse_level_why(p, arg, st) : -1;
+    return st ? parse_rule(p, arg, "expect-close", st) : -1;
 }
 
 static int d_check(struct parser *p, const char *arg)
@@ -542,7 +554,7 @@ static int d_expect_keyword(struct parser *p, const char *arg)
         *c = (char)toupper((unsigned char)*c);
     if (!(st->keyword = strdup(word)))
         return oom(p);
-    return parse_level_why(p, arg, st);
+    return parse_rule(p, arg, "expect-keyword", st);
 }
 
 static int d_expect_within(struct parser *p, const char *arg)
@@ -557,7 +569,7 @@ static int d_expect_within(struct parser *p, const char *arg)
     if (*end != '\0' || !(secs > 0) || secs > 86400)
         return perr(p, "expect-within: \"%s\" is not a number of seconds", word);
     st->within_ms = (long)(secs * 1000);
-    return parse_level_why(p, arg, st);
+    return parse_rule(p, arg, "expect-within", st);
 }
 
 static int d_needs(struct parser *p, const char *arg)
@@ -594,24 +606,6 @@ static int d_greeting(struct parser *p, const char *arg)
     return perr(p, "greeting takes accept, refuse or any");
 }
 
-/* close-before-quit MUST|SHOULD "why" */
-static int d_close_before_quit(struct parser *p, const char *arg)
-{
-    struct step tmp = { 0 };
-    char word[16];
-    const char *rest = arg;
-    if (next_word(&rest, word, sizeof word) != 1 ||
-        (strcmp(word, "MUST") != 0 && strcmp(word, "SHOULD") != 0))
-        return perr(p, "close-before-quit takes MUST or SHOULD and a quoted reason");
-    if (parse_level_why(p, arg, &tmp) != 0)
-        return -1;
-    if (!tmp.why)
-        return perr(p, "close-before-quit needs a quoted reason");
-    p->cur->close_level = (int)tmp.level;
-    p->cur->close_why = tmp.why;
-    return 0;
-}
-
 static int d_suite(struct parser *p, const char *arg)
 {
     if (p->suite->id)
@@ -644,7 +638,6 @@ static int d_case(struct parser *p, const char *arg)
     p->cur->id = id;
     p->cur->line = p->line;
     p->cur->profile = -1;
-    p->cur->close_level = -1;
     p->state = PS_CASE_HEAD;
     return 0;
 }
@@ -679,11 +672,12 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     } scopes[] = {
         { "suite", IN_SUITE }, { "case", IN_SUITE | IN_HEAD | IN_STEPS },
         { "title", IN_SUITE | IN_HEAD }, { "ref", IN_SUITE | IN_HEAD },
-        { "needs", IN_HEAD }, { "greeting", IN_HEAD }, { "close-before-quit", IN_HEAD },
+        { "needs", IN_HEAD }, { "greeting", IN_HEAD },
         { "send", IN_HEAD | IN_STEPS }, { "sendraw", IN_HEAD | IN_STEPS },
         { "write", IN_HEAD | IN_STEPS }, { "read", IN_HEAD | IN_STEPS },
         { "expect", IN_HEAD | IN_STEPS }, { "expect-close", IN_HEAD | IN_STEPS },
-        { "require", IN_HEAD | IN_STEPS }, { "check", IN_HEAD | IN_STEPS },
+        { "require", IN_HEAD | IN_STEPS }, { "control", IN_HEAD | IN_STEPS },
+        { "check", IN_HEAD | IN_STEPS },
         { "expect-keyword", IN_HEAD | IN_STEPS }, { "expect-within", IN_HEAD | IN_STEPS },
     };
     unsigned here = p->state == PS_SUITE ? IN_SUITE : p->state == PS_CASE_HEAD ? IN_HEAD : IN_STEPS;
@@ -708,13 +702,13 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "ref")) return d_ref(p, arg);
     if (!strcmp(word, "needs")) return d_needs(p, arg);
     if (!strcmp(word, "greeting")) return d_greeting(p, arg);
-    if (!strcmp(word, "close-before-quit")) return d_close_before_quit(p, arg);
     if (!strcmp(word, "send")) return d_send(p, arg, STEP_SEND, 1);
     if (!strcmp(word, "sendraw")) return d_send(p, arg, STEP_SEND, 0);
     if (!strcmp(word, "write")) return d_send(p, arg, STEP_WRITE, 0);
     if (!strcmp(word, "read")) return d_read(p, arg);
     if (!strcmp(word, "expect")) return d_expect(p, arg, STEP_EXPECT);
     if (!strcmp(word, "require")) return d_expect(p, arg, STEP_REQUIRE);
+    if (!strcmp(word, "control")) return d_expect(p, arg, STEP_CONTROL);
     if (!strcmp(word, "check")) return d_check(p, arg);
     if (!strcmp(word, "expect-keyword")) return d_expect_keyword(p, arg);
     if (!strcmp(word, "expect-within")) return d_expect_within(p, arg);
@@ -863,11 +857,11 @@ void suite_free(struct suite *s)
             free(c->steps[j].codes_text);
             free(c->steps[j].why);
             free(c->steps[j].keyword);
+            free(c->steps[j].rule_id);
         }
         free(c->steps);
         free(c->id);
         free(c->title);
-        free(c->close_why);
         free_strs(c->refs, c->nrefs);
         free_strs(c->needs_ext, c->nneeds_ext);
     }
@@ -877,4 +871,28 @@ void suite_free(struct suite *s)
     free(s->path);
     free_strs(s->refs, s->nrefs);
     free(s);
+}
+
+int suite_resolve_rules(struct suite *s, const struct catalog *cat, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->ncases; i++) {
+        struct casedef *c = &s->cases[i];
+        for (size_t j = 0; j < c->nsteps; j++) {
+            struct step *st = &c->steps[j];
+            if (!st->rule_id)
+                continue;
+            st->rule = catalog_find(cat, st->rule_id);
+            if (!st->rule) {
+                snprintf(err, errlen, "%s:%d: unknown rule \"%s\" (not in the catalog; "
+                         "see --list-rules)", s->path, st->line, st->rule_id);
+                return -1;
+            }
+            if (st->rule->binds_client) {
+                snprintf(err, errlen, "%s:%d: rule %s binds clients; it cannot judge a "
+                         "server", s->path, st->line, st->rule_id);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "verdict.h"
+#include "rules.h"
 
 /* Variables a script may use as ${name}. */
 enum var_id {
@@ -61,6 +61,7 @@ enum step_kind {
     STEP_EXPECT,        /* judge the last reply's code */
     STEP_EXPECT_CLOSE,  /* the server must close the connection */
     STEP_REQUIRE,       /* skip the rest of the case unless the code fits */
+    STEP_CONTROL,       /* a control: unless accepted, the case is inconclusive */
     STEP_CHECK,         /* a content check of the last reply (ehlo.h) */
     STEP_EXPECT_KEYWORD,/* the server advertised a keyword in EHLO */
     STEP_EXPECT_WITHIN  /* the last reply came within a time */
@@ -71,10 +72,11 @@ struct step {
     int line;
     struct bytes_expr expr; /* SEND, WRITE */
     char *cmd;              /* SEND, READ: table command; NULL = the verb */
-    struct codeset codes;   /* EXPECT, REQUIRE */
+    struct codeset codes;   /* EXPECT, REQUIRE, CONTROL */
     char *codes_text;       /* the code list as written */
-    enum level level;       /* EXPECT, EXPECT_CLOSE */
-    char *why;              /* explanation, may be NULL */
+    char *rule_id;          /* EXPECT*: the rule it judges by */
+    const struct rule *rule;/* rule_id in the catalog (suite_resolve_rules) */
+    char *why;              /* REQUIRE, CONTROL: shown when the case skips */
     int check;              /* CHECK: enum content_check */
     char *keyword;          /* EXPECT_KEYWORD, upper case */
     long within_ms;         /* EXPECT_WITHIN */
@@ -100,8 +102,6 @@ struct casedef {
     size_t nneeds_ext;
     int profile;            /* enum profile, or -1 for every profile */
     enum greeting_mode greeting;
-    int close_level;        /* enum level when closing before QUIT is judged, else -1 */
-    char *close_why;
     struct step *steps;
     size_t nsteps;
 };
@@ -124,6 +124,10 @@ int suite_load(const char *path, struct suite **out, char *err, size_t errlen);
 int suite_parse(const char *name, const char *text, size_t len,
                 struct suite **out, char *err, size_t errlen);
 void suite_free(struct suite *s);
+
+/* Points every judging step at its rule in cat.  Returns 0, or -1 with
+ * "file:line: message" in err when a rule is unknown or binds clients. */
+int suite_resolve_rules(struct suite *s, const struct catalog *cat, char *err, size_t errlen);
 
 /* Appends the expression's bytes to out.  Returns 0, or -1 when a
  * variable is unset or memory runs out. */

@@ -6,26 +6,38 @@
 #include "../../src/codes.h"
 #include "tap.h"
 
-static void check_verdict(enum profile prof, int refused, const char *cmd, int code,
-                          enum verdict want)
+/* The rule a code outside the command's set breaks (rules/reply.rules). */
+#define OK NULL
+#define R_CMD "5321-4.3.1-command-codes"      /* a 5321 code not in the command's list */
+#define R_LISTED "5321-4.2-listed-codes"      /* a code RFC 5321 does not list at all */
+#define R_UNKNOWN "5321-4.2.4-unrecognized-500"
+#define R_821 "821-4.3-command-codes"
+
+/* codes_check(cmd, code) must name rule want (NULL: the code is allowed),
+ * with a reason exactly when it names a rule. */
+static void check_rule(enum profile prof, int refused, const char *cmd, int code,
+                       const char *want)
 {
     struct codes_ctx ctx = { .profile = prof, .refused = refused, .ehlo_keywords = NULL };
     struct code_check out;
-    char name[160];
+    char name[200];
     memset(&out, 0x5A, sizeof out);     /* codes_check must fill everything */
     codes_check(cmd, &ctx, code, &out);
     snprintf(name, sizeof name, "%s%s: (%s, %d) -> %s", profile_name(prof),
-             refused ? " refused" : "", cmd, code, verdict_name(want));
-    tap_result_(out.verdict == want, name, "got %s; reason: %s",
-                verdict_name(out.verdict), out.reason);
-    if (want == V_PASS) {
-        snprintf(name, sizeof name, "%s: (%s, %d) pass has an empty reason",
+             refused ? " refused" : "", cmd, code, want ? want : "allowed");
+    int reason_ok = memchr(out.reason, '\0', sizeof out.reason) != NULL;
+    if (!want) {
+        tap_result_(out.rule == NULL, name, "got rule %s; reason: %.200s",
+                    out.rule ? out.rule : "(null)", reason_ok ? out.reason : "?");
+        snprintf(name, sizeof name, "%s: (%s, %d) allowed has an empty reason",
                  profile_name(prof), cmd, code);
-        CHECK_STR(out.reason, "", name);
+        CHECK(reason_ok && out.reason[0] == '\0', name);
     } else {
-        snprintf(name, sizeof name, "%s: (%s, %d) %s has a reason",
-                 profile_name(prof), cmd, code, verdict_name(want));
-        CHECK(out.reason[0] != '\0' && memchr(out.reason, '\0', sizeof out.reason), name);
+        tap_result_(out.rule && strcmp(out.rule, want) == 0, name, "got rule %s",
+                    out.rule ? out.rule : "(null)");
+        snprintf(name, sizeof name, "%s: (%s, %d) broken rule has a reason",
+                 profile_name(prof), cmd, code);
+        CHECK(reason_ok && out.reason[0] != '\0', name);
     }
 }
 
@@ -50,62 +62,85 @@ static void check_allowed(enum profile prof, int refused, const char *cmd,
 static void test_rfc5321(void)
 {
     enum profile P = PROFILE_RFC5321;
-    check_verdict(P, 0, "MAIL", 250, V_PASS);
-    check_verdict(P, 0, "MAIL", 555, V_PASS);
-    check_verdict(P, 0, "MAIL", 354, V_FAIL);   /* class 3 never returned by MAIL */
-    check_verdict(P, 0, "MAIL", 554, V_WARN);   /* class 5 ok, code not listed */
-    check_verdict(P, 0, "MAIL", 500, V_PASS);   /* any command: 500 501 421 */
-    check_verdict(P, 0, "MAIL", 501, V_PASS);
-    check_verdict(P, 0, "MAIL", 421, V_PASS);
-    check_verdict(P, 0, "MAIL", 220, V_WARN);
-    check_verdict(P, 0, "MAIL", 150, V_FAIL);   /* no 1yz at all */
-    check_verdict(P, 0, "MAIL", 650, V_FAIL);
-    check_verdict(P, 0, "NOOP", 200, V_WARN);
-    check_verdict(P, 0, "GREETING", 220, V_PASS);
-    check_verdict(P, 0, "GREETING", 554, V_PASS);
-    check_verdict(P, 0, "GREETING", 521, V_PASS);
-    check_verdict(P, 0, "GREETING", 421, V_PASS);
-    /* The "any command" 500/501 rows do not apply to the greeting, so 500
-     * is not in its set; but the greeting does have 5yz codes (554, 521),
-     * so 500 is a code outside the set of an allowed class: warn. */
-    check_verdict(P, 0, "GREETING", 500, V_WARN);
-    check_verdict(P, 0, "GREETING", 501, V_WARN);
-    check_verdict(P, 0, "GREETING", 250, V_WARN);
-    check_verdict(P, 0, "GREETING", 354, V_FAIL);
-    check_verdict(P, 0, "HELP", 250, V_WARN);
-    check_verdict(P, 0, "HELP", 214, V_PASS);
-    check_verdict(P, 0, "DATA", 354, V_PASS);
-    check_verdict(P, 0, "DATA", 250, V_FAIL);   /* DATA has no 2yz */
-    check_verdict(P, 0, "END-OF-DATA", 250, V_PASS);
-    check_verdict(P, 0, "END-OF-DATA", 354, V_FAIL);
-    check_verdict(P, 0, "UNKNOWN", 500, V_PASS);
-    check_verdict(P, 0, "UNKNOWN", 502, V_WARN);
-    check_verdict(P, 0, "UNKNOWN", 250, V_FAIL);
-    check_verdict(P, 0, "NOOP", 503, V_WARN);
-    check_verdict(P, 1, "NOOP", 503, V_PASS);   /* after a 554 greeting (§3.1) */
-    check_verdict(P, 1, "MAIL", 503, V_PASS);
-    check_verdict(P, 1, "GREETING", 503, V_WARN); /* ANY rows skip the greeting */
-    check_verdict(P, 0, "QUIT", 221, V_PASS);
-    check_verdict(P, 0, "RSET", 200, V_WARN);
-    check_verdict(P, 0, "EHLO", 250, V_PASS);
-    check_verdict(P, 0, "EHLO", 502, V_PASS);
-    check_verdict(P, 0, "TURN", 502, V_PASS);   /* seed 000 rows under both */
-    check_verdict(P, 0, "mail", 250, V_PASS);   /* command names are case-insensitive */
+    check_rule(P, 0, "MAIL", 250, OK);
+    check_rule(P, 0, "MAIL", 555, OK);
+    check_rule(P, 0, "MAIL", 354, R_CMD);       /* an RFC 5321 code, not MAIL's */
+    check_rule(P, 0, "MAIL", 554, R_CMD);
+    check_rule(P, 0, "MAIL", 500, OK);          /* any command: 500 501 421 */
+    check_rule(P, 0, "MAIL", 501, OK);
+    check_rule(P, 0, "MAIL", 421, OK);
+    check_rule(P, 0, "MAIL", 220, R_CMD);
+    check_rule(P, 0, "MAIL", 556, R_LISTED);    /* RFC 7504, not in RFC 5321's lists */
+    check_rule(P, 0, "MAIL", 299, R_LISTED);
+    check_rule(P, 0, "NOOP", 200, R_LISTED);    /* RFC 876's 200 is not an RFC 5321 code */
+    check_rule(P, 0, "GREETING", 220, OK);
+    check_rule(P, 0, "GREETING", 554, OK);
+    check_rule(P, 0, "GREETING", 521, OK);
+    check_rule(P, 0, "GREETING", 421, OK);
+    /* The "any command" 500/501 rows do not apply to the greeting. */
+    check_rule(P, 0, "GREETING", 500, R_CMD);
+    check_rule(P, 0, "GREETING", 501, R_CMD);
+    check_rule(P, 0, "GREETING", 250, R_CMD);
+    check_rule(P, 0, "GREETING", 354, R_CMD);
+    check_rule(P, 0, "HELP", 250, R_CMD);
+    check_rule(P, 0, "HELP", 214, OK);
+    check_rule(P, 0, "HELP", 211, OK);
+    check_rule(P, 0, "DATA", 354, OK);
+    check_rule(P, 0, "DATA", 250, R_CMD);       /* DATA has no 2yz */
+    check_rule(P, 0, "END-OF-DATA", 250, OK);
+    check_rule(P, 0, "END-OF-DATA", 354, R_CMD);
+    check_rule(P, 0, "UNKNOWN", 500, OK);
+    check_rule(P, 0, "UNKNOWN", 501, OK);
+    check_rule(P, 0, "UNKNOWN", 421, OK);
+    /* an unrecognized command answered with anything else breaks §4.2.4,
+     * whether or not RFC 5321 lists the code */
+    check_rule(P, 0, "UNKNOWN", 502, R_UNKNOWN);
+    check_rule(P, 0, "UNKNOWN", 250, R_UNKNOWN);
+    check_rule(P, 0, "UNKNOWN", 556, R_UNKNOWN);
+    check_rule(P, 0, "NOOP", 503, R_CMD);
+    check_rule(P, 1, "NOOP", 503, OK);          /* after a 554 greeting (§3.1) */
+    check_rule(P, 1, "MAIL", 503, OK);
+    check_rule(P, 1, "GREETING", 503, R_CMD);   /* ANY rows skip the greeting */
+    check_rule(P, 0, "QUIT", 221, OK);
+    check_rule(P, 0, "RSET", 200, R_LISTED);
+    check_rule(P, 0, "EHLO", 250, OK);
+    check_rule(P, 0, "EHLO", 502, OK);
+    check_rule(P, 0, "VRFY", 252, OK);
+    check_rule(P, 0, "VRFY", 502, OK);
+    check_rule(P, 0, "EXPN", 252, OK);
+    check_rule(P, 0, "TURN", 502, OK);          /* seed 000 rows under both */
+    check_rule(P, 0, "mail", 250, OK);          /* command names are case-insensitive */
+    check_rule(P, 0, "mail", 354, R_CMD);
 
-    /* the reasons */
+    /* codes outside 2..5 are the reply parser's (three-digit-codes), but
+     * codes_check still names a rule rather than allowing them */
     struct codes_ctx ctx = { .profile = P };
     struct code_check out;
+    codes_check("MAIL", &ctx, 150, &out);
+    CHECK(out.rule != NULL, "MAIL 150 is not allowed");
+    codes_check("MAIL", &ctx, 650, &out);
+    CHECK(out.rule != NULL, "MAIL 650 is not allowed");
+
+    /* the reasons: what was answered, its meaning, the set and its source */
     codes_check("NOOP", &ctx, 200, &out);
     CHECK_CONTAINS(out.reason, "RFC 876", "NOOP 200 reason mentions RFC 876");
     CHECK_CONTAINS(out.reason, "NOOP", "NOOP 200 reason names the command");
     CHECK_CONTAINS(out.reason, "250", "NOOP 200 reason lists the allowed codes");
+    CHECK_CONTAINS(out.reason, "RFC 5321 §4.3.2", "NOOP 200 reason names the table's source");
     codes_check("MAIL", &ctx, 354, &out);
-    CHECK_CONTAINS(out.reason, "3yz", "MAIL 354 reason names the class");
-    CHECK_CONTAINS(out.reason, "RFC 5321 §4.2.1", "MAIL 354 reason cites §4.2.1");
+    CHECK_CONTAINS(out.reason, "354", "MAIL 354 reason names the code");
+    CHECK_CONTAINS(out.reason, "Start mail input", "MAIL 354 reason gives the code's meaning");
+    CHECK_CONTAINS(out.reason, "250, 421, 451", "MAIL 354 reason lists MAIL's set");
     codes_check("GREETING", &ctx, 500, &out);
     CHECK_CONTAINS(out.reason, "the greeting", "GREETING reason says 'the greeting'");
+    codes_check("UNKNOWN", &ctx, 502, &out);
+    CHECK_CONTAINS(out.reason, "unrecognized command", "UNKNOWN reason says 'unrecognized'");
+    codes_check("END-OF-DATA", &ctx, 354, &out);
+    CHECK_CONTAINS(out.reason, "the end of data", "END-OF-DATA reason says 'the end of data'");
+    /* the reason is no verdict: the rule's keyword sets the level */
     codes_check("MAIL", &ctx, 554, &out);
-    CHECK_CONTAINS(out.reason, "SHOULD", "MAIL 554 warn reason quotes the SHOULD");
+    CHECK(strstr(out.reason, "SHOULD") == NULL && strstr(out.reason, "MUST") == NULL,
+          "MAIL 554 reason carries no keyword (the rule does)");
 
     /* allowed sets */
     static const int rset[] = { 250, 421, 500, 501 };
@@ -123,18 +158,24 @@ static void test_rfc5321(void)
     check_allowed(P, 0, "DATA", data, 7);
     static const int mail[] = { 250, 421, 451, 452, 455, 500, 501, 503, 550, 552, 553, 555 };
     check_allowed(P, 0, "MAIL", mail, 12);
+    /* the set is filled when the code is allowed too */
+    codes_check("RSET", &ctx, 250, &out);
+    CHECK(out.rule == NULL && out.nallowed == 4, "allowed code: rule NULL, set filled");
 }
 
 static void test_rfc821(void)
 {
     enum profile P = PROFILE_RFC821;
-    check_verdict(P, 0, "NOOP", 200, V_PASS);
-    check_verdict(P, 0, "RSET", 200, V_PASS);
-    check_verdict(P, 0, "MAIL", 503, V_WARN);
-    check_verdict(P, 0, "HELO", 521, V_PASS);
-    check_verdict(P, 0, "QUIT", 221, V_PASS);
-    check_verdict(P, 0, "MAIL", 555, V_WARN);   /* 555 is RFC 5321 only */
-    check_verdict(P, 0, "UNKNOWN", 421, V_PASS);
+    check_rule(P, 0, "NOOP", 200, OK);
+    check_rule(P, 0, "RSET", 200, OK);
+    check_rule(P, 0, "MAIL", 503, R_821);
+    check_rule(P, 0, "HELO", 521, OK);
+    check_rule(P, 0, "QUIT", 221, OK);
+    check_rule(P, 0, "MAIL", 555, R_821);       /* 555 is RFC 5321 only */
+    check_rule(P, 0, "UNKNOWN", 421, OK);
+    check_rule(P, 0, "UNKNOWN", 502, R_821);    /* the 821 table decides, not §4.2.4 */
+    check_rule(P, 0, "MAIL", 556, R_821);
+    check_rule(P, 1, "NOOP", 503, OK);          /* the refused row applies under both */
     static const int quit[] = { 221, 500 };
     check_allowed(P, 0, "QUIT", quit, 2);       /* no "any command" rows here */
     static const int noop[] = { 200, 250, 421, 500 };
@@ -174,9 +215,9 @@ static void test_allowed_sorted(void)
                                  cmds[i], k);
                     }
                 }
-                if (out.verdict != V_FAIL) {   /* code 0 can never pass */
+                if (out.rule == NULL) {   /* code 0 can never be allowed */
                     bad++;
-                    snprintf(where, sizeof where, "%s/%s code 0 not fail",
+                    snprintf(where, sizeof where, "%s/%s code 0 allowed",
                              profile_name(p), cmds[i]);
                 }
             }
@@ -244,10 +285,24 @@ static void test_meanings(void)
     CHECK_STR(codes_meaning(503), "Bad sequence of commands", "meaning 503");
     CHECK(codes_meaning(999) == NULL, "meaning 999 is NULL");
     CHECK_CONTAINS(codes_meaning(200), "RFC 876", "meaning 200 cites RFC 876");
-    CHECK_STR(verdict_name(V_WARN), "warn", "verdict_name(warn)");
-    CHECK_INT(level_verdict(L_MUST), V_FAIL, "MUST -> fail");
-    CHECK_INT(level_verdict(L_SHOULD), V_WARN, "SHOULD -> warn");
+}
+
+/* verdict.h: six verdicts, info between pass and skip. */
+static void test_verdicts(void)
+{
+    static const char *const names[V_COUNT] = { "pass", "info", "skip", "warn", "error",
+                                                "fail" };
+    for (int v = 0; v < V_COUNT; v++) {
+        char name[64];
+        snprintf(name, sizeof name, "verdict_name(%d) is %s", v, names[v]);
+        CHECK_STR(verdict_name((enum verdict)v), names[v], name);
+    }
+    CHECK_STR(verdict_name(V_COUNT), "?", "verdict_name(V_COUNT) is ?");
+    CHECK(V_PASS < V_INFO && V_INFO < V_SKIP && V_SKIP < V_WARN && V_WARN < V_ERROR &&
+          V_ERROR < V_FAIL, "order: pass < info < skip < warn < error < fail");
     CHECK_INT(verdict_worst(V_ERROR, V_FAIL), V_FAIL, "fail is worse than error");
+    CHECK_INT(verdict_worst(V_INFO, V_PASS), V_INFO, "info is worse than pass");
+    CHECK_INT(verdict_worst(V_INFO, V_SKIP), V_SKIP, "skip is worse than info");
 }
 
 int main(void)
@@ -259,5 +314,6 @@ int main(void)
     test_timeouts();
     test_profiles();
     test_meanings();
+    test_verdicts();
     return done_testing();
 }

@@ -442,6 +442,19 @@ static void test_options(void)
     CHECK(o.target == NULL, "options: --list leaves target NULL");
     rc = ARGS("--list-codes");
     CHECK_INT(rc, 0, "options: --list-codes without target");
+    rc = ARGS("--list-rules");
+    CHECK(rc == 0 && o.list_rules, "options: --list-rules without target");
+    CHECK(o.target == NULL, "options: --list-rules leaves target NULL");
+    rc = ARGS("--rules-dir", "/tmp/r", "--list-rules");
+    CHECK(rc == 0 && o.list_rules && o.rules_dir && strcmp(o.rules_dir, "/tmp/r") == 0,
+          "options: --rules-dir DIR --list-rules");
+    rc = ARGS("h");
+    CHECK(o.rules_dir == NULL && o.domain == NULL && o.list_rules == 0,
+          "options: rules-dir and domain unset by default");
+    rc = ARGS("--domain", "mx.example.org", "127.0.0.1");
+    CHECK_INT(rc, 0, "options: --domain");
+    CHECK_STR(o.domain, "mx.example.org", "options: domain kept");
+    CHECK_STR(o.target, "127.0.0.1", "options: target with --domain");
     rc = ARGS("--help");
     CHECK(rc == 0 && o.help, "options: --help without target");
     rc = ARGS("--version");
@@ -468,6 +481,12 @@ static void test_options(void)
         { "--helo empty", { "--helo=", "h" }, "--helo" },
         { "--mail-from with CR", { "--mail-from", "a@b\r", "h" }, "--mail-from" },
         { "--rcpt with LF", { "--rcpt", "a@b\nx", "h" }, "--rcpt" },
+        { "--domain with CRLF", { "--domain", "a\r\nRSET", "h" },
+          "--domain: must be 1..255 characters" },
+        { "--domain empty", { "--domain=", "h" }, "--domain" },
+        { "--list-rules with a target", { "--list-rules", "h" }, "unexpected argument \"h\"" },
+        { "--rules-dir without value", { "h", "--rules-dir" },
+          "option \"--rules-dir\" needs a value" },
         { "three --rcpt", { "--rcpt", "a", "--rcpt", "b", "--rcpt", "c" }, "--rcpt: given more than twice" },
         { "--max-line 511", { "--max-line", "511", "h" }, "--max-line" },
         { "missing target", { "-v" }, "missing TARGET" },

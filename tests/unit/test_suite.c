@@ -60,33 +60,56 @@ static const char good[] =
     "needs ext starttls\n"
     "needs profile rfc821\n"
     "greeting refuse\n"
-    "close-before-quit MUST \"RFC 5321 §3.1\"\n"
     "send MAIL FROM:<${mail_from}>\n"
-    "expect 250\n"
+    "expect 250 r-must\n"
     "send \"NOOP \" \"a\"*5\n"
-    "expect 2xx SHOULD\n"
+    "expect 2xx r-should\n"
     "sendraw \"A\\r\\nB\\n\\x00\\xff\\\\\\\"\\$\"\n"
-    "expect 4xx,5xx \"a quoted why\"\n"
+    "expect 4xx,5xx 5321-4.1.1.9-noop-250\n"
     "send \"X\" as noop\n"
     "write \"DATA\\r\\n\"\n"
     "read END-OF-DATA\n"
-    "expect 250 MUST \"must why\"\n"
+    "control 250 \"the control why\"\n"
     "require 250 \"the reason\"\n"
     "send RCPT TO:<${rcpt}> ${rcpt2}\n"
     "  # indented comment\n"
-    "expect-close SHOULD \"close why\"\n"
+    "expect-close r-should\n"
     "\n"
     "case b\n"
     "title Case B\n"
     "greeting any\n"
     "send QUIT   \n"
-    "expect-close\n"
+    "expect-close r-must\n"
     "send EHLO ${helo} \"q\" ${domain}\n"
     "send \"\\x41${helo}\\x42\"*2 \"\\\\\"\n"
     "sendraw \"\\0\\t\\x7F\" \"$ {}\"\n"
     "\n"
     "case empty\n"
     "title A case with no steps\n";
+
+/* The catalog the good suite's rules resolve against. */
+static const char good_rules[] =
+    "rule r-must\ntitle T\nsource RFC 5321 §3.3\nbinds server\nkeyword MUST\n"
+    "quote The server MUST do it.\n\n"
+    "rule r-should\ntitle T\nsource RFC 5321 §3.3\nbinds server\nkeyword SHOULD\n"
+    "quote The server SHOULD do it.\n\n"
+    "rule 5321-4.1.1.9-noop-250\ntitle T\nsource RFC 5321 §4.1.1.9\nbinds server\n"
+    "keyword NONE\nquote This command does not affect any parameters.\n\n"
+    "rule r-client\ntitle T\nsource RFC 5321 §4.1.4\nbinds client\nkeyword MUST\n"
+    "quote The client MUST do it.\n";
+
+static struct catalog *good_catalog(void)
+{
+    struct catalog *cat = calloc(1, sizeof *cat);
+    char err[512] = "";
+    if (!cat || catalog_parse(cat, "good.rules", good_rules, sizeof good_rules - 1, err,
+                              sizeof err) != 0) {
+        tap_diag("catalog_parse: %s", err);
+        catalog_free(cat);
+        return NULL;
+    }
+    return cat;
+}
 
 static void test_good(void)
 {
@@ -133,9 +156,6 @@ static void test_good(void)
     CHECK_INT(a->profile, PROFILE_RFC821, "case a needs profile rfc821");
     CHECK_INT(b->profile, -1, "case b: every profile");
     CHECK_INT(a->greeting, GREETING_REFUSE, "case a greeting refuse");
-    CHECK_INT(a->close_level, L_MUST, "case a judges a close before QUIT as MUST");
-    CHECK_STR(a->close_why, "RFC 5321 §3.1", "close-before-quit reason");
-    CHECK_INT(b->close_level, -1, "case b: a close before QUIT is only an error");
     CHECK_INT(b->greeting, GREETING_ANY, "case b greeting any");
     CHECK_INT(e->greeting, GREETING_ACCEPT, "default greeting accept");
     CHECK_INT(e->nsteps, 0, "a case with no steps is OK");
@@ -145,7 +165,7 @@ static void test_good(void)
         const struct step *st = a->steps;
         static const enum step_kind kinds[13] = {
             STEP_SEND, STEP_EXPECT, STEP_SEND, STEP_EXPECT, STEP_SEND, STEP_EXPECT,
-            STEP_SEND, STEP_WRITE, STEP_READ, STEP_EXPECT, STEP_REQUIRE, STEP_SEND,
+            STEP_SEND, STEP_WRITE, STEP_READ, STEP_CONTROL, STEP_REQUIRE, STEP_SEND,
             STEP_EXPECT_CLOSE,
         };
         int kinds_ok = 1;
@@ -156,42 +176,42 @@ static void test_good(void)
         /* lines */
         CHECK_INT(st[0].line, line_of(good, "send MAIL"), "step 0 line");
         CHECK_INT(st[4].line, line_of(good, "sendraw"), "sendraw step line");
-        CHECK_INT(st[12].line, line_of(good, "expect-close SHOULD"), "expect-close line");
+        CHECK_INT(st[9].line, line_of(good, "control"), "control line");
+        CHECK_INT(st[12].line, line_of(good, "expect-close r-should"), "expect-close line");
 
         /* send, plain with a variable */
         CHECK(st[0].cmd == NULL, "plain send: cmd NULL (the verb decides)");
         CHECK_INT(st[0].expr.crlf, 1, "plain send appends CRLF");
         check_expand(&st[0], "MAIL FROM:<x@y>\r\n", 17, "plain send expands ${mail_from}");
 
-        /* expect 250, default MUST, no why */
+        /* expect 250 RULE */
         CHECK(codeset_has(&st[1].codes, 250), "expect 250 has 250");
         CHECK(!codeset_has(&st[1].codes, 251), "expect 250 lacks 251");
         CHECK(!codeset_has(&st[1].codes, 249), "expect 250 lacks 249");
-        CHECK_INT(st[1].level, L_MUST, "expect default level MUST");
-        CHECK(st[1].why == NULL, "expect without why");
+        CHECK_STR(st[1].rule_id, "r-must", "expect names its rule");
+        CHECK(st[1].rule == NULL, "the rule is resolved later (suite_resolve_rules)");
+        CHECK(st[1].why == NULL, "expect has no why");
         CHECK_STR(st[1].codes_text, "250", "codes_text 250");
 
         /* quoted send with a repeat */
         check_expand(&st[2], "NOOP aaaaa\r\n", 12, "quoted send with *5");
-        /* 2xx SHOULD */
+        /* 2xx RULE */
         CHECK(codeset_has(&st[3].codes, 200) && codeset_has(&st[3].codes, 299) &&
               codeset_has(&st[3].codes, 250), "2xx has 200, 250, 299");
         CHECK(!codeset_has(&st[3].codes, 199) && !codeset_has(&st[3].codes, 300),
               "2xx lacks 199 and 300");
-        CHECK_INT(st[3].level, L_SHOULD, "expect SHOULD");
-        CHECK(st[3].why == NULL, "expect SHOULD without why");
+        CHECK_STR(st[3].rule_id, "r-should", "expect 2xx names its rule");
 
         /* sendraw: exact bytes, no CRLF */
         CHECK_INT(st[4].expr.crlf, 0, "sendraw adds no CRLF");
         check_expand(&st[4], "A\r\nB\n\x00\xff\\\"$", 10, "sendraw escapes give exact bytes");
 
-        /* 4xx,5xx with a why */
+        /* 4xx,5xx with a dotted rule id */
         CHECK(codeset_has(&st[5].codes, 400) && codeset_has(&st[5].codes, 599) &&
               codeset_has(&st[5].codes, 503), "4xx,5xx has 400, 503, 599");
         CHECK(!codeset_has(&st[5].codes, 399) && !codeset_has(&st[5].codes, 250) &&
               !codeset_has(&st[5].codes, 600), "4xx,5xx lacks 399, 250, 600");
-        CHECK_INT(st[5].level, L_MUST, "quoted why alone keeps MUST");
-        CHECK_STR(st[5].why, "a quoted why", "expect quoted why");
+        CHECK_STR(st[5].rule_id, "5321-4.1.1.9-noop-250", "a rule id with dots and digits");
         CHECK_STR(st[5].codes_text, "4xx,5xx", "codes_text 4xx,5xx");
 
         /* send ... as noop */
@@ -203,33 +223,56 @@ static void test_good(void)
         CHECK(st[7].cmd == NULL, "write has no cmd");
         /* read */
         CHECK_STR(st[8].cmd, "END-OF-DATA", "read END-OF-DATA");
-        /* expect MUST "why" */
-        CHECK_INT(st[9].level, L_MUST, "explicit MUST");
-        CHECK_STR(st[9].why, "must why", "explicit MUST why");
+        /* control CODES "why" */
+        CHECK_STR(st[9].why, "the control why", "control reason");
+        CHECK(codeset_has(&st[9].codes, 250) && !codeset_has(&st[9].codes, 251),
+              "control 250 codeset");
+        CHECK_STR(st[9].codes_text, "250", "control codes_text");
+        CHECK(st[9].rule_id == NULL, "control cites no rule");
         /* require */
         CHECK_STR(st[10].why, "the reason", "require reason");
         CHECK(codeset_has(&st[10].codes, 250) && !codeset_has(&st[10].codes, 252),
               "require 250 codeset");
+        CHECK(st[10].rule_id == NULL, "require cites no rule");
         /* rcpt */
         check_expand(&st[11], "RCPT TO:<r@example.org> r2@example.org\r\n", 40,
                      "send with ${rcpt} and ${rcpt2}");
-        /* expect-close */
-        CHECK_INT(st[12].level, L_SHOULD, "expect-close SHOULD");
-        CHECK_STR(st[12].why, "close why", "expect-close why");
+        /* expect-close RULE */
+        CHECK_STR(st[12].rule_id, "r-should", "expect-close names its rule");
+        CHECK(st[12].why == NULL, "expect-close has no why");
     }
 
     CHECK_INT(b->nsteps, 5, "case b has 5 steps");
     if (b->nsteps == 5) {
         check_expand(&b->steps[0], "QUIT\r\n", 6, "plain send trims trailing blanks");
-        CHECK_INT(b->steps[1].kind, STEP_EXPECT_CLOSE, "bare expect-close");
-        CHECK_INT(b->steps[1].level, L_MUST, "bare expect-close is MUST");
-        CHECK(b->steps[1].why == NULL, "bare expect-close has no why");
+        CHECK_INT(b->steps[1].kind, STEP_EXPECT_CLOSE, "expect-close step");
+        CHECK_STR(b->steps[1].rule_id, "r-must", "expect-close r-must");
         check_expand(&b->steps[2], "EHLO client.example \"q\" [127.0.0.1]\r\n", 37,
                      "plain send keeps quotes literally, expands ${helo} ${domain}");
         check_expand(&b->steps[3], "Aclient.exampleBAclient.exampleB\\\r\n", 35,
                      "repeat applies to variables inside the atom");
         check_expand(&b->steps[4], "\0\t\x7f$ {}", 7,
                      "sendraw \\0 \\t \\x7f, lone $ and braces are literal");
+    }
+
+    /* suite_resolve_rules points every judging step at its catalog rule */
+    struct catalog *cat = good_catalog();
+    CHECK(cat != NULL, "the test catalog parses");
+    if (cat) {
+        rc = suite_resolve_rules(s, cat, err, sizeof err);
+        tap_result_(rc == 0, "suite_resolve_rules succeeds on known server rules", "%s", err);
+        if (rc == 0 && a->nsteps == 13 && b->nsteps == 5) {
+            CHECK(a->steps[1].rule == catalog_find(cat, "r-must"), "expect 250 -> r-must");
+            CHECK(a->steps[3].rule == catalog_find(cat, "r-should"), "expect 2xx -> r-should");
+            CHECK(a->steps[5].rule && a->steps[5].rule->verdict == V_INFO,
+                  "expect 4xx,5xx -> a NONE rule (info)");
+            CHECK(a->steps[12].rule == catalog_find(cat, "r-should"),
+                  "expect-close -> r-should");
+            CHECK(b->steps[1].rule == catalog_find(cat, "r-must"), "expect-close -> r-must");
+            CHECK(a->steps[0].rule == NULL && a->steps[9].rule == NULL &&
+                  a->steps[10].rule == NULL, "send, control, require get no rule");
+        }
+        catalog_free(cat);
     }
 
     /* expr_expand with an unset variable fails */
@@ -249,10 +292,82 @@ static void test_good(void)
     suite_free(s);
 }
 
+/* suite_resolve_rules refuses what cannot judge a server, with file:line. */
+static void test_resolve(void)
+{
+    static const struct {
+        const char *label;
+        const char *text;
+        int line;
+        const char *phrase;
+    } bad[] = {
+        { "unknown rule on expect",
+          "suite s\ntitle T\ncase a\ntitle A\nsend NOOP\nexpect 250 r-nope\n", 6,
+          "unknown rule \"r-nope\"" },
+        { "unknown rule in a later case",
+          "suite s\ntitle T\ncase a\ntitle A\nsend NOOP\nexpect 250 r-must\n"
+          "case b\ntitle B\nsend QUIT\nexpect-close r-gone\n", 10, "unknown rule \"r-gone\"" },
+        { "unknown rule on expect-keyword",
+          "suite s\ntitle T\ncase a\ntitle A\nsend EHLO x\nexpect-keyword SIZE r-nope\n", 6,
+          "unknown rule" },
+        { "unknown rule on expect-within",
+          "suite s\ntitle T\ncase a\ntitle A\nsend NOOP\nexpect-within 5 r-nope\n", 6,
+          "unknown rule" },
+        { "a client rule on expect",
+          "suite s\ntitle T\ncase a\ntitle A\nsend NOOP\nexpect 250 r-client\n", 6,
+          "binds clients" },
+        { "a client rule on expect-close",
+          "suite s\ntitle T\ncase a\ntitle A\nsend QUIT\n\nexpect-close r-client\n", 7,
+          "binds clients" },
+        /* the old level words are not rule ids */
+        { "old level word MUST",
+          "suite s\ntitle T\ncase a\ntitle A\nsend NOOP\nexpect 250 MUST\n", 6, "MUST" },
+        { "old level word SHOULD",
+          "suite s\ntitle T\ncase a\ntitle A\nsend NOOP\nexpect 250 SHOULD\n", 6, "SHOULD" },
+    };
+    struct catalog *cat = good_catalog();
+    if (!cat) {
+        CHECK(0, "the test catalog parses");
+        return;
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct suite *s = NULL;
+        char err[512] = "", prefix[64], name[200];
+        /* refused by the parser or by the resolver, never run */
+        int rc = suite_parse("r.suite", bad[i].text, strlen(bad[i].text), &s, err, sizeof err);
+        if (rc == 0) {
+            rc = suite_resolve_rules(s, cat, err, sizeof err);
+            suite_free(s);
+        }
+        snprintf(name, sizeof name, "resolve: %s is refused", bad[i].label);
+        CHECK_INT(rc, -1, name);
+        snprintf(prefix, sizeof prefix, "r.suite:%d: ", bad[i].line);
+        snprintf(name, sizeof name, "resolve: %s error starts with \"%s\"", bad[i].label,
+                 prefix);
+        tap_result_(strncmp(err, prefix, strlen(prefix)) == 0, name, "got \"%s\"", err);
+        snprintf(name, sizeof name, "resolve: %s error mentions the cause", bad[i].label);
+        CHECK_CONTAINS(err, bad[i].phrase, name);
+    }
+    /* a suite without judging steps resolves against an empty catalog */
+    struct catalog empty = { NULL, 0 };
+    struct suite *s = NULL;
+    char err[512] = "";
+    static const char plain[] = "suite s\ntitle T\ncase a\ntitle A\nsend NOOP\n"
+                                "require 250 \"x\"\ncontrol 250 \"y\"\ncheck greeting\n";
+    if (suite_parse("p.suite", plain, sizeof plain - 1, &s, err, sizeof err) == 0) {
+        CHECK_INT(suite_resolve_rules(s, &empty, err, sizeof err), 0,
+                  "resolve: require, control and check need no catalog rule");
+        suite_free(s);
+    } else {
+        tap_result_(0, "resolve: plain suite parses", "%s", err);
+    }
+    catalog_free(cat);
+}
+
 static void test_crlf_file(void)
 {
     static const char text[] =
-        "suite c\r\ntitle CRLF file\r\ncase x\r\ntitle X\r\nsend NOOP\r\nexpect 250 SHOULD \"w\"\r\n";
+        "suite c\r\ntitle CRLF file\r\ncase x\r\ntitle X\r\nsend NOOP\r\nexpect 250 r-should\r\n";
     struct suite *s = NULL;
     char err[512] = "";
     int rc = suite_parse("crlf.suite", text, sizeof text - 1, &s, err, sizeof err);
@@ -264,7 +379,7 @@ static void test_crlf_file(void)
     CHECK_STR(s->title, "CRLF file", "CRLF: title has no CR");
     if (s->ncases == 1 && s->cases[0].nsteps == 2) {
         check_expand(&s->cases[0].steps[0], "NOOP\r\n", 6, "CRLF: send has no stray CR");
-        CHECK_STR(s->cases[0].steps[1].why, "w", "CRLF: why");
+        CHECK_STR(s->cases[0].steps[1].rule_id, "r-should", "CRLF: rule id has no CR");
     } else {
         CHECK(0, "CRLF: one case with two steps");
     }
@@ -339,10 +454,11 @@ static const struct bad_case bad_cases[] = {
     { "bad suite id", "suite -x\n", 1, "bad suite id" },
     { "bad case id", "suite s\ntitle T\ncase a.b\n", 3, "bad case id" },
     { "unknown directive", HEAD "frobnicate now\n", 5, "unknown directive \"frobnicate\"" },
-    { "close-before-quit without level", HEAD "close-before-quit \"x\"\n", 5, "takes MUST or SHOULD" },
-    { "close-before-quit without reason", HEAD "close-before-quit MUST\n", 5, "needs a quoted reason" },
-    { "close-before-quit after a step", HEAD "send NOOP\nclose-before-quit MUST \"x\"\n", 6,
-      "before the case's first step" },
+    /* removed: every close is judged automatically now */
+    { "close-before-quit is gone", HEAD "close-before-quit MUST \"RFC 5321 §3.1\"\n", 5,
+      "unknown directive \"close-before-quit\"" },
+    { "close-before-quit after a step", HEAD "send NOOP\nclose-before-quit SHOULD \"x\"\n", 6,
+      "unknown directive \"close-before-quit\"" },
     { "unknown variable", HEAD "send NOOP ${nope}\n", 5, "unknown variable ${nope}" },
     { "unknown variable quoted", HEAD "send \"${nope}\"\n", 5, "unknown variable ${nope}" },
     { "unterminated variable", HEAD "send NOOP ${helo\n", 5, "unterminated ${" },
@@ -378,7 +494,7 @@ static const struct bad_case bad_cases[] = {
       "duplicate case id \"a\" (first at line 3)" },
     { "ref after send", HEAD "send NOOP\nref RFC 5321\n", 6,
       "\"ref\" must come before the case's first step" },
-    { "needs after expect", HEAD "expect 220\nneeds rcpt\n", 6,
+    { "needs after expect", HEAD "expect 220 r\nneeds rcpt\n", 6,
       "\"needs\" must come before the case's first step" },
     { "greeting after send", HEAD "send NOOP\ngreeting any\n", 6,
       "\"greeting\" must come before" },
@@ -387,17 +503,52 @@ static const struct bad_case bad_cases[] = {
       "\"send\" is only allowed inside a case" },
     { "needs before any case", "suite s\ntitle T\nneeds rcpt\n", 3,
       "\"needs\" is only allowed inside a case" },
-    { "expect-close as the first step", HEAD "expect-close\nsend NOOP\n", 5,
+    { "expect-close as the first step", HEAD "expect-close r\nsend NOOP\n", 5,
       "expect-close must follow a send" },
-    { "require without reason", HEAD "send NOOP\nrequire 250\n", 6,
-      "require needs a quoted reason" },
-    { "require with level only", HEAD "send NOOP\nrequire 250 SHOULD\n", 6,
-      "require needs a quoted reason" },
-    { "bad level word", HEAD "send NOOP\nexpect 250 MAY\n", 6, "expected MUST, SHOULD or a quoted reason" },
-    { "text after the reason", HEAD "send NOOP\nexpect 250 \"a\" b\n", 6,
-      "a reason is one quoted string at the end of the line" },
+    /* expect RULE: one rule id, no level word, no quoted reason */
+    { "expect without rule", HEAD "send NOOP\nexpect 250\n", 6,
+      "expect ends with the id of the rule it judges by" },
+    { "expect with two words", HEAD "send NOOP\nexpect 250 r-one r-two\n", 6,
+      "expect ends with the id of the rule" },
+    { "expect with a quoted reason", HEAD "send NOOP\nexpect 250 \"the why\"\n", 6,
+      "a quoted reason is no longer taken" },
+    { "expect with a one-word quoted reason", HEAD "send NOOP\nexpect 250 \"why\"\n", 6,
+      "a quoted reason is no longer taken" },
+    { "expect with level and reason", HEAD "send NOOP\nexpect 250 MUST \"must why\"\n", 6,
+      "a quoted reason is no longer taken" },
+    { "expect with rule and reason", HEAD "send NOOP\nexpect 250 r-must \"why\"\n", 6,
+      "a quoted reason is no longer taken" },
     { "unterminated reason", HEAD "send NOOP\nexpect 250 \"abc\n", 6,
-      "a reason is one quoted string" },
+      "a quoted reason is no longer taken" },
+    { "expect-close without rule", HEAD "send QUIT\nexpect-close\n", 6,
+      "expect-close ends with the id of the rule" },
+    { "expect-close with level and reason", HEAD "send QUIT\nexpect-close MUST \"x\"\n", 6,
+      "a quoted reason is no longer taken" },
+    { "expect-keyword without rule", HEAD "send EHLO x\nexpect-keyword SIZE\n", 6,
+      "expect-keyword ends with the id of the rule" },
+    { "expect-keyword with level and reason",
+      HEAD "send EHLO x\nexpect-keyword SIZE SHOULD \"kw why\"\n", 6,
+      "a quoted reason is no longer taken" },
+    { "expect-within without rule", HEAD "send NOOP\nexpect-within 5\n", 6,
+      "expect-within ends with the id of the rule" },
+    /* require and control: codes and a quoted reason, no rule */
+    { "require without reason", HEAD "send NOOP\nrequire 250\n", 6,
+      "require needs one quoted reason" },
+    { "require with level only", HEAD "send NOOP\nrequire 250 SHOULD\n", 6,
+      "require needs one quoted reason" },
+    { "require with a rule", HEAD "send NOOP\nrequire 250 r-must\n", 6,
+      "require needs one quoted reason" },
+    { "require with text after the reason", HEAD "send NOOP\nrequire 250 \"a\" b\n", 6,
+      "require needs one quoted reason at the end of the line" },
+    { "require unterminated reason", HEAD "send NOOP\nrequire 250 \"abc\n", 6,
+      "require needs one quoted reason" },
+    { "require without codes", HEAD "send NOOP\nrequire\n", 6, "require needs a code list" },
+    { "control without reason", HEAD "send NOOP\ncontrol 250\n", 6,
+      "control needs one quoted reason" },
+    { "control with a rule", HEAD "send NOOP\ncontrol 250 r-must\n", 6,
+      "control needs one quoted reason" },
+    { "control without codes", HEAD "send NOOP\ncontrol\n", 6, "control needs a code list" },
+    { "control bad code", HEAD "send NOOP\ncontrol 650 \"x\"\n", 6, "bad code \"650\"" },
     { "read FOO", HEAD "read FOO\n", 5, "unknown command \"FOO\" for the code table" },
     { "read without command", HEAD "read\n", 5, "read needs one table command" },
     { "read two words", HEAD "read DATA MAIL\n", 5, "read needs one table command" },
@@ -466,11 +617,11 @@ static void test_newer_steps(void)
     static const char text[] =
         "suite n\ntitle T\ncase x\ntitle X\n"
         "send EHLO ${helo}\n"
-        "expect !500,!502\n"
-        "expect 2xx,!250 SHOULD\n"
+        "expect !500,!502 r-must\n"
+        "expect 2xx,!250 r-should\n"
         "check ehlo-keywords\n"
-        "expect-keyword starttls SHOULD \"kw why\"\n"
-        "expect-within 0.25\n";
+        "expect-keyword starttls r-should\n"
+        "expect-within 0.25 r-must\n";
     struct suite *s = NULL;
     char err[512] = "";
     int rc = suite_parse("n", text, sizeof text - 1, &s, err, sizeof err);
@@ -491,15 +642,16 @@ static void test_newer_steps(void)
         CHECK(codeset_has(&st[2].codes, 251) && codeset_has(&st[2].codes, 200) &&
               !codeset_has(&st[2].codes, 250) && !codeset_has(&st[2].codes, 300),
               "2xx,!250 is 2xx without 250");
-        CHECK_INT(st[2].level, L_SHOULD, "negated list with SHOULD");
+        CHECK_STR(st[1].rule_id, "r-must", "negated list with a rule");
+        CHECK_STR(st[2].rule_id, "r-should", "mixed list with a rule");
         CHECK_INT(st[3].kind, STEP_CHECK, "check step");
         CHECK_INT(st[4].kind, STEP_EXPECT_KEYWORD, "expect-keyword step");
         CHECK_STR(st[4].keyword, "STARTTLS", "expect-keyword upper-cases");
-        CHECK_INT(st[4].level, L_SHOULD, "expect-keyword level");
-        CHECK_STR(st[4].why, "kw why", "expect-keyword why");
+        CHECK_STR(st[4].rule_id, "r-should", "expect-keyword rule");
+        CHECK(st[4].why == NULL, "expect-keyword has no why");
         CHECK_INT(st[5].kind, STEP_EXPECT_WITHIN, "expect-within step");
         CHECK_INT(st[5].within_ms, 250, "expect-within 0.25 s = 250 ms");
-        CHECK_INT(st[5].level, L_MUST, "expect-within default MUST");
+        CHECK_STR(st[5].rule_id, "r-must", "expect-within rule");
     }
     suite_free(s);
 
@@ -567,6 +719,7 @@ int main(void)
     test_limits();
     test_bad();
     test_newer_steps();
+    test_resolve();
     test_load();
     return done_testing();
 }

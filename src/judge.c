@@ -1,0 +1,244 @@
+/* judge.c - from an exchange, its context and the catalog to findings.
+ *
+ * Each finding cites one rule and takes the rule's verdict (its keyword:
+ * MUST fails, SHOULD warns, MAY or none is info).  Findings without a rule
+ * are error (the probe could not conclude).  Nothing here reads a socket. */
+#include "judge.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ehlo.h"
+
+/* The rules the runner's own observations break (rules/reply.rules). */
+#define R_ONE_REPLY "5321-4.2-one-reply"
+#define R_NO_CLOSE "5321-3.8-no-close"
+#define R_CLOSE_ON_UNKNOWN "5321-3.8-close-on-unknown"
+#define R_ADVERTISED "5321-4.2.4-no-unimplemented-capabilities"
+
+static const char *const codes_rules[] = {
+    "5321-4.3.1-command-codes", "5321-4.2-listed-codes", "5321-4.2.4-unrecognized-500",
+    "821-4.3-command-codes",
+};
+
+static void add(struct exchange *ex, enum verdict v, const struct rule *rule,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void add(struct exchange *ex, enum verdict v, const struct rule *rule,
+                const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    exchange_add_finding(ex, v, rule, msg);
+}
+
+/* A finding that breaks rule id; its verdict is the rule's.  A rule that
+ * binds clients never judges a server (the catalog check keeps such ids
+ * out of the built-ins, and suite_resolve_rules out of the suites). */
+static void broken(const struct judge_ctx *j, struct exchange *ex, const char *id,
+                   const char *msg)
+{
+    const struct rule *r = catalog_find(j->cat, id);
+    if (!r)
+        add(ex, V_ERROR, NULL, "%s (rule %s is missing from the catalog)", msg, id);
+    else if (r->binds_client)
+        add(ex, V_ERROR, NULL, "%s (rule %s binds clients and cannot judge a server)",
+            msg, id);
+    else
+        exchange_add_finding(ex, r->verdict, r, msg);
+}
+
+static const char *cmd_name(const struct exchange *ex)
+{
+    return strcmp(ex->table_cmd, CMD_GREETING) == 0 ? "the greeting" : ex->table_cmd;
+}
+
+/* The verb of a plain command line: printable ASCII, at most 512 octets
+ * with its CRLF (§4.5.3.1.4), nothing else.  A 500 to any other line may
+ * be about the line, not the command.  Returns 0 when ex is not one. */
+static int plain_verb(const struct exchange *ex, char *verb, size_t len)
+{
+    const char *p = ex->sent.data;
+    size_t n = ex->sent.len, i = 0;
+    if (n < 3 || n > 512 || p[n - 2] != '\r' || p[n - 1] != '\n')
+        return 0;
+    for (size_t k = 0; k + 2 < n; k++)
+        if (p[k] < 32 || p[k] > 126)
+            return 0;
+    while (i + 1 < len && i + 2 < n && p[i] != ' ') {
+        verb[i] = (char)toupper((unsigned char)p[i]);
+        i++;
+    }
+    verb[i] = '\0';
+    return i > 0;
+}
+
+/* §4.2.4: a command whose keyword the EHLO reply listed, answered 500/502. */
+static void judge_advertised(const struct judge_ctx *j, struct exchange *ex)
+{
+    char verb[32], msg[256];
+    int code = ex->reply.code;
+    if (!j->extended || (code != 500 && code != 502) || !plain_verb(ex, verb, sizeof verb))
+        return;
+    const char *kw = ehlo_keyword_for_verb(verb);
+    if (!kw || !word_listed(j->keywords, kw))
+        return;
+    snprintf(msg, sizeof msg, "%s answered %d, though the EHLO reply lists %s", verb,
+             code, kw);
+    broken(j, ex, R_ADVERTISED, msg);
+}
+
+void judge_reply(const struct judge_ctx *j, struct exchange *ex)
+{
+    for (int d = 0; d < RD_COUNT; d++) {
+        if (reply_has(&ex->reply, (enum reply_defect)d)) {
+            const struct reply_defect_info *di = reply_defect_info((enum reply_defect)d);
+            broken(j, ex, di->rule, di->what);
+        }
+    }
+    int code = ex->reply.code;
+    if (code < 200 || code > 599)
+        return;     /* the syntax findings have judged it */
+    struct codes_ctx ctx = { .profile = j->profile, .refused = j->refused,
+                             .ehlo_keywords = j->keywords };
+    codes_check(ex->table_cmd, &ctx, code, &ex->check);
+    ex->checked = 1;
+    /* 421 may answer anything when the service shuts down (§3.8): the case
+     * is inconclusive, whatever the table lists. */
+    if (code == 421)
+        add(ex, V_ERROR, NULL, "421: the server is closing the channel (overload, rate "
+            "limit or shutdown); the case is inconclusive");
+    else if (ex->check.rule)
+        broken(j, ex, ex->check.rule, ex->check.reason);
+    if (code != 421)
+        judge_advertised(j, ex);
+}
+
+void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct step *st)
+{
+    char msg[512];
+    if (codeset_has(&st->codes, ex->reply.code))
+        return;
+    snprintf(msg, sizeof msg, "%s answered %d, expected %s", cmd_name(ex), ex->reply.code,
+             st->codes_text);
+    broken(j, ex, st->rule->id, msg);
+    /* One reply, one behaviour: a sentence about this very command's reply
+     * takes the place of the code table's general rule, unless it is weaker. */
+    const struct rule *table = ex->check.rule ? catalog_find(j->cat, ex->check.rule) : NULL;
+    if (table && table != st->rule && st->rule->verdict >= table->verdict)
+        exchange_drop_rule(ex, table);
+}
+
+void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied)
+{
+    char msg[512];
+    int unknown = strcmp(ex->table_cmd, CMD_UNKNOWN) == 0;
+    /* After a 250 to TURN the roles are reversed (RFC 821 §4.1.1): what
+     * the server does next is a client's move, which no server rule judges. */
+    if (replied && strcmp(ex->table_cmd, "TURN") == 0 && ex->has_reply &&
+        ex->reply.code == 250) {
+        add(ex, V_ERROR, NULL, "the server took TURN and the roles are reversed; "
+            "smtpspec does not act as a server, so the case ends here");
+        return;
+    }
+    if (replied)
+        snprintf(msg, sizeof msg, "after its reply to %s the server closed the connection "
+                 "before QUIT, without a 421", cmd_name(ex));
+    else
+        snprintf(msg, sizeof msg, "the server closed the connection without a reply to %s "
+                 "(no QUIT, no 421)", cmd_name(ex));
+    broken(j, ex, unknown ? R_CLOSE_ON_UNKNOWN : R_NO_CLOSE, msg);
+}
+
+void judge_extra_reply(const struct judge_ctx *j, struct exchange *ex, size_t n)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "the server sent %zu more bytes after its reply to %s, unasked",
+             n, cmd_name(ex));
+    broken(j, ex, R_ONE_REPLY, msg);
+}
+
+void judge_not_closed(const struct judge_ctx *j, struct exchange *ex,
+                      const struct step *st, long timeout_ms)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "the server did not close the connection within %ld ms "
+             "after %s", timeout_ms, cmd_name(ex));
+    broken(j, ex, st->rule->id, msg);
+}
+
+void judge_keyword(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
+                   int advertised)
+{
+    char msg[256];
+    if (advertised)
+        return;
+    snprintf(msg, sizeof msg, "the server does not advertise %s in its EHLO reply",
+             st->keyword);
+    broken(j, ex, st->rule->id, msg);
+}
+
+void judge_within(const struct judge_ctx *j, struct exchange *ex, const struct step *st)
+{
+    char msg[256];
+    if (ex->elapsed_ms <= st->within_ms)
+        return;
+    snprintf(msg, sizeof msg, "the reply to %s took %ld ms, more than %ld ms",
+             cmd_name(ex), ex->elapsed_ms, st->within_ms);
+    broken(j, ex, st->rule->id, msg);
+}
+
+struct content_ctx {
+    const struct judge_ctx *j;
+    struct exchange *ex;
+};
+
+static void content_finding(void *arg, const char *rule, const char *msg)
+{
+    struct content_ctx *c = arg;
+    if (rule)
+        broken(c->j, c->ex, rule, msg);
+    else
+        exchange_add_finding(c->ex, V_PASS, NULL, msg);    /* a note */
+}
+
+void judge_content(const struct judge_ctx *j, struct exchange *ex, int check)
+{
+    struct content_ctx c = { j, ex };
+    content_check_run((enum content_check)check, &ex->reply, content_finding, &c);
+}
+
+static int need(const struct catalog *cat, const char *id, char *err, size_t errlen)
+{
+    const struct rule *r = catalog_find(cat, id);
+    if (r && !r->binds_client)
+        return 0;
+    snprintf(err, errlen, "the rule catalog has no server rule %s, which smtpspec's "
+             "built-in checks cite (see --rules-dir)", id);
+    return -1;
+}
+
+int judge_check_catalog(const struct catalog *cat, char *err, size_t errlen)
+{
+    static const char *const own[] = { R_ONE_REPLY, R_NO_CLOSE, R_CLOSE_ON_UNKNOWN,
+                                       R_ADVERTISED };
+    for (size_t i = 0; content_check_rule(i); i++)
+        if (need(cat, content_check_rule(i), err, errlen))
+            return -1;
+    for (int d = 0; d < RD_COUNT; d++)
+        if (need(cat, reply_defect_info((enum reply_defect)d)->rule, err, errlen))
+            return -1;
+    for (size_t i = 0; i < sizeof codes_rules / sizeof codes_rules[0]; i++)
+        if (need(cat, codes_rules[i], err, errlen))
+            return -1;
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (need(cat, own[i], err, errlen))
+            return -1;
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* judge.h - verdicts.  Every function here is a pure judgement of one
+ * exchange in its context against the rule catalog: it adds findings to
+ * the exchange, each citing the rule it breaks, and does no I/O.  The
+ * runner decides *when* to judge; only this module (with the code table,
+ * the reply parser and the content checks it consults) knows *which rule*
+ * applies. */
+#ifndef SMTPSPEC_JUDGE_H
+#define SMTPSPEC_JUDGE_H
+
+#include <stddef.h>
+
+#include "codes.h"
+#include "result.h"
+#include "rules.h"
+#include "suite.h"
+
+struct judge_ctx {
+    const struct catalog *cat;
+    enum profile profile;
+    int refused;                /* the server greeted with 554 or 521 */
+    const char *keywords;       /* discovery EHLO keywords, may be NULL */
+    int extended;               /* this connection's EHLO got 250 (no HELO since) */
+};
+
+/* A complete reply: its syntax, then its code against the code table,
+ * then (after a 250 to EHLO) whether a command the EHLO reply advertised
+ * was answered 500 or 502.  A 421 makes the exchange an error
+ * (inconclusive), never a failure. */
+void judge_reply(const struct judge_ctx *j, struct exchange *ex);
+
+/* expect CODES RULE: the reply's code is in the step's set. */
+void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct step *st);
+
+/* The server closed the connection at ex, before any QUIT and without a
+ * 421.  replied: ex had its reply, and the close came after it. */
+void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied);
+
+/* n more bytes came after ex's complete reply to a single command line. */
+void judge_extra_reply(const struct judge_ctx *j, struct exchange *ex, size_t n);
+
+/* expect-close RULE: the server did not close within timeout_ms. */
+void judge_not_closed(const struct judge_ctx *j, struct exchange *ex,
+                      const struct step *st, long timeout_ms);
+
+/* expect-keyword KW RULE: advertised is whether the EHLO reply lists KW. */
+void judge_keyword(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
+                   int advertised);
+
+/* expect-within SECS RULE: the reply's elapsed time. */
+void judge_within(const struct judge_ctx *j, struct exchange *ex, const struct step *st);
+
+/* check NAME: a content check of ex's reply. */
+void judge_content(const struct judge_ctx *j, struct exchange *ex, int check);
+
+/* Are the rules the built-in checks cite (reply syntax, code table,
+ * closes, content checks) all in cat?  0, or -1 with a message in err. */
+int judge_check_catalog(const struct catalog *cat, char *err, size_t errlen);
+
+#endif
