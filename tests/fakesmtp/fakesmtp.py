@@ -776,7 +776,8 @@ class FakeServer:
     """A fake SMTP server running in background threads.
 
     FakeServer(scenario=None, host="127.0.0.1", port=0, max_seconds=60,
-               idle_timeout=30, io_timeout=5, record_path=None)
+               idle_timeout=30, io_timeout=5, record_path=None,
+               session_hook=None)
 
     scenario      dict (see README.md); None = conforming server
     max_seconds   the server stops itself after this long (None: never)
@@ -784,11 +785,16 @@ class FakeServer:
     io_timeout    bound on each blocking send
     record_path   if set, a JSON record is (re)written there as
                   connections end and at stop()
+    session_hook  if set, called with each connection's session before its
+                  thread starts: a test patches behaviour no scenario can
+                  express (e.g. session.quit = lambda: None keeps the
+                  connection open after 221)
     """
 
     def __init__(self, scenario=None, host="127.0.0.1", port=0, max_seconds=60.0,
-                 idle_timeout=30.0, io_timeout=5.0, record_path=None):
+                 idle_timeout=30.0, io_timeout=5.0, record_path=None, session_hook=None):
         self.scenario = validate_scenario(dict(scenario or {}))
+        self.session_hook = session_hook
         self.host = host
         self.port = port
         self.max_seconds = max_seconds
@@ -874,6 +880,8 @@ class FakeServer:
             self._records.append(record)
             session = _Session(self, sock, record,
                                scenario_for_connection(self.scenario, record.index))
+            if self.session_hook:
+                self.session_hook(session)
             self._sessions.append(session)
             thread = threading.Thread(target=session.run, daemon=True,
                                       name="fakesmtp-conn-%d" % record.index)

@@ -8,9 +8,10 @@ with all bundled suites (and --rcpt, since both private servers discard
 mail), validates the JSON report against reports/report.schema.json and
 compares each case's verdict with tests/integration/expected/SERVER/*.txt.
 
-Every case that does not pass must be listed in the expected file with its
-verdict and the reason (the RFC sentence the server deviates from, or why
-it is skipped); every listed case must earn exactly that verdict.
+Every case that does not pass must be listed in the expected file as
+"case-id verdict rule-id why": the verdict, the rule the verdict cites
+("-" for skip and error) and why it is a real deviation (or why the case
+is skipped); every listed case must earn exactly that verdict and rule.
 Environment: SMTPSPEC (binary), SRCDIR (source tree).
 """
 import json
@@ -31,7 +32,7 @@ RCPT = {
 
 
 def load_expected(server):
-    """{case id: verdict} from the 'id verdict note...' lines of
+    """{case id: (verdict, rule)} from the 'id verdict rule note...' lines of
     tests/integration/expected/SERVER/*.txt (one file per suite)."""
     expected = {}
     folder = os.path.join(SRC, "tests", "integration", "expected", server)
@@ -47,10 +48,12 @@ def read_expected(path, expected):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            parts = line.split(None, 2)
-            if len(parts) < 3:
-                sys.exit(f"{path}:{n}: expected 'case-id verdict reason'")
-            expected[parts[0]] = parts[1]
+            parts = line.split(None, 3)
+            if len(parts) < 4:
+                sys.exit(f"{path}:{n}: expected 'case-id verdict rule-id|- why'")
+            if parts[1] in ("fail", "warn", "info") and parts[2] == "-":
+                sys.exit(f"{path}:{n}: a {parts[1]} names the rule it cites")
+            expected[parts[0]] = (parts[1], None if parts[2] == "-" else parts[2])
 
 
 def run_probe(server, port, workdir):
@@ -95,9 +98,12 @@ def main():
     for case in report["cases"]:
         cid, got = case["id"], case["verdict"]
         seen.add(cid)
-        want = expected.get(cid, "pass")
+        want, rule = expected.get(cid, ("pass", None))
         if got != want:
             failures.append(f"{cid}: expected {want}, got {got}: {case['reason']}")
+        elif rule and case.get("rule") != rule:
+            failures.append(f"{cid}: expected rule {rule}, got {case.get('rule')}: "
+                            f"{case['reason']}")
     for cid in sorted(set(expected) - seen):
         failures.append(f"{cid}: listed in expected/{server}/ but not run")
     total = len(report["cases"])

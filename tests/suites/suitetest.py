@@ -9,8 +9,8 @@ server in tests/fakesmtp).
     rc, cases = run_cases("sequence", scenario)          # {short id: case}
     results = run_many([("sequence", "rcpt-before-mail", scen1), ...])
 
-run_case(suite, case_id, scenario=None, timeout=2, extra_args=())
-    Starts FakeServer(scenario) (None = its default, conforming server),
+run_case(suite, case_id, scenario=None, timeout=2, extra_args=(), session_hook=None)
+    Starts FakeServer(scenario, session_hook=session_hook) (None = its default, conforming server),
     runs smtpspec --suite <path> --case <suite>.<case_id> --timeout 2
     --json <tmp> against it and returns (exit status, the case's dict from
     the JSON report: id, verdict, reason, exchanges, ...).
@@ -47,7 +47,7 @@ RUN_TIMEOUT = 60        # seconds for one smtpspec run
 PARALLEL = 16           # threads in run_many
 
 __all__ = ["run_case", "run_cases", "run_many", "suite_file", "reply", "rule", "rules",
-           "assert_deviations_caught", "FakeServer"]
+           "assert_deviations_caught", "assert_conforming", "keep_open_after_quit", "FakeServer"]
 
 
 def suite_file(suite):
@@ -64,10 +64,16 @@ def _suite_id(suite):
     return os.path.basename(suite_file(suite))[:-len(".suite")]
 
 
-def _run(suite, scenario, patterns, jobs, timeout, extra_args):
+def keep_open_after_quit(session):
+    """A FakeServer session_hook: QUIT gets 221 but the connection stays
+    open (a scenario cannot express this: a 2xx to QUIT always closes)."""
+    session.quit = lambda: None
+
+
+def _run(suite, scenario, patterns, jobs, timeout, extra_args, session_hook=None):
     with tempfile.TemporaryDirectory(prefix="suitetest-") as tmp:
         report = os.path.join(tmp, "report.json")
-        with FakeServer(scenario, max_seconds=RUN_TIMEOUT) as srv:
+        with FakeServer(scenario, max_seconds=RUN_TIMEOUT, session_hook=session_hook) as srv:
             cmd = [BINARY, "--suite", suite_file(suite), "--timeout", str(timeout),
                    "-j", str(jobs), "--json", report]
             for p in patterns:
@@ -82,9 +88,9 @@ def _run(suite, scenario, patterns, jobs, timeout, extra_args):
             return proc.returncode, json.load(f)
 
 
-def run_case(suite, case_id, scenario=None, timeout=2, extra_args=()):
+def run_case(suite, case_id, scenario=None, timeout=2, extra_args=(), session_hook=None):
     full = "%s.%s" % (_suite_id(suite), case_id)
-    rc, report = _run(suite, scenario, [full], 1, timeout, extra_args)
+    rc, report = _run(suite, scenario, [full], 1, timeout, extra_args, session_hook)
     for case in report["cases"]:
         if case["id"] == full:
             return rc, case
@@ -98,9 +104,10 @@ def run_cases(suite, scenario=None, cases=None, jobs=8, timeout=2, extra_args=()
     return rc, {c["id"].split(".", 1)[1]: c for c in report["cases"]}
 
 
-def run_many(jobs):
+def run_many(jobs, extra_args=(), session_hook=None):
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-        futures = [pool.submit(run_case, s, c, sc) for s, c, sc in jobs]
+        futures = [pool.submit(run_case, s, c, sc, extra_args=extra_args,
+                               session_hook=session_hook) for s, c, sc in jobs]
         return [f.result() for f in futures]
 
 
@@ -120,16 +127,31 @@ def rules(*rs, **top):
     return dict(top, rules=list(rs))
 
 
-def assert_deviations_caught(test, suite, deviations):
-    """Runs every (scenario, verdict, reason text) of deviations
-    ({case id: [...]}) and asserts the case earns that verdict with that
-    text in its reason; one subTest each."""
+def assert_conforming(test, rc, cases, skipped=()):
+    """Every case of a run against a conforming server passes (those in
+    skipped skip), and smtpspec exits 0."""
+    for cid, case in cases.items():
+        with test.subTest(case=cid):
+            want = "skip" if cid in skipped else "pass"
+            test.assertEqual(case["verdict"], want, case["reason"])
+    test.assertEqual(rc, 0)
+
+
+def assert_deviations_caught(test, suite, deviations, extra_args=()):
+    """Runs every (scenario, verdict, what) of deviations ({case id:
+    [...]}) and asserts the case earns that verdict.  For fail, warn and
+    info, what is the rule id the case's verdict must cite; for skip and
+    error, a text its reason must contain.  One subTest each; extra_args
+    go to every smtpspec run (e.g. --rcpt)."""
     jobs, want = [], []
     for cid, cases in sorted(deviations.items()):
-        for scenario, verdict, text in cases:
+        for scenario, verdict, what in cases:
             jobs.append((suite, cid, scenario))
-            want.append((cid, verdict, text))
-    for (cid, verdict, text), (rc, case) in zip(want, run_many(jobs)):
-        with test.subTest(case=cid, want=verdict, text=text):
+            want.append((cid, verdict, what))
+    for (cid, verdict, what), (rc, case) in zip(want, run_many(jobs, extra_args)):
+        with test.subTest(case=cid, want=verdict, what=what):
             test.assertEqual(case["verdict"], verdict, case["reason"])
-            test.assertIn(text, case["reason"])
+            if verdict in ("fail", "warn", "info"):
+                test.assertEqual(case["rule"], what, case["reason"])
+            else:
+                test.assertIn(what, case["reason"])
