@@ -3,7 +3,10 @@
 run_smtpspec(scenario, suite, *args) starts a fake SMTP server with the
 scenario (None = conforming), runs the smtpspec binary against it with
 --json and --junit, validates the JSON report against
-reports/report.schema.json, and returns a Run.
+reports/report.schema.json and against the rule catalog (validate_report:
+every verdict names a rule that --list-rules prints, with its source, quote
+and level; the top-level findings group the exchanges' findings), and
+returns a Run.
 
 Environment: SMTPSPEC (binary, default ./smtpspec) and SMTPSPEC_SUITES
 (bundled suites, default ./suites), both relative to the current
@@ -59,16 +62,103 @@ def suite_path(suite, workdir):
     return os.path.join(E2E_SUITES, suite + ".suite")
 
 
-def validate_report(report):
+VERDICTS = ("pass", "info", "skip", "warn", "error", "fail")     # best to worst
+JUDGED = ("fail", "warn", "info")        # the verdicts that cite a rule
+Rule = collections.namedtuple("Rule", "id verdict keyword binds source quote")
+_catalogs = {}
+
+
+def list_rules(rules_dir=None):
+    """The catalog as smtpspec --list-rules prints it: {id: Rule}, in order.
+
+    One rule a line, tab-separated: id, verdict, keyword, binds, source,
+    quote.  Cached per rules directory."""
+    if rules_dir not in _catalogs:
+        argv = ["--list-rules"] + (["--rules-dir", rules_dir] if rules_dir else [])
+        rc, out, err, _, _ = run_binary(argv)
+        assert rc == 0, "smtpspec --list-rules exited %d: %s" % (rc, err)
+        rules = collections.OrderedDict()
+        for line in out.splitlines():
+            fields = line.split("\t")
+            assert len(fields) == 6, "--list-rules: not six fields: %r" % line
+            rule = Rule(*fields)
+            assert rule.id not in rules, "--list-rules: %s twice" % rule.id
+            rules[rule.id] = rule
+        _catalogs[rules_dir] = rules
+    return _catalogs[rules_dir]
+
+
+def _check_cites(what, obj, catalog):
+    """obj (a case, exchange or finding) cites a rule exactly when its
+    verdict is fail, warn or info, and then a server rule of the catalog,
+    with the catalog's source and quote, at the rule's level."""
+    v, rule = obj["verdict"], obj["rule"]
+    if v not in JUDGED:
+        assert rule is None and obj["source"] is None and obj["quote"] is None, \
+            "%s: verdict %s cites rule %s" % (what, v, rule)
+        return
+    assert rule in catalog, "%s: verdict %s cites rule %r, not in --list-rules" % (what, v, rule)
+    r = catalog[rule]
+    assert r.binds == "server", "%s: cites %s, a rule that binds %s" % (what, rule, r.binds)
+    assert obj["source"] == r.source, (what, obj["source"], r.source)
+    assert obj["quote"] == r.quote, (what, obj["quote"], r.quote)
+
+
+def behaviours(cases):
+    """The top-level findings smtpspec should write, recomputed from the
+    exchanges: one per (rule, table command, reply code), with the cases
+    that saw it in report order, worst verdict first, then by rule id,
+    command and code."""
+    groups = collections.OrderedDict()
+    for c in cases:
+        for e in c["exchanges"]:
+            code = e["reply"]["code"] if e["reply"] else None
+            for f in e["findings"]:
+                if f["rule"] is None:
+                    continue
+                key = (f["rule"], e["table_command"], code)
+                g = groups.get(key)
+                if g is None:
+                    g = groups[key] = {"verdict": f["verdict"], "command": e["table_command"],
+                                       "code": code, "cases": [],
+                                       "example": {"case": c["id"], "command": e["command"],
+                                                   "received": e["received"],
+                                                   "message": f["message"]},
+                                       "rule": f["rule"], "source": f["source"],
+                                       "quote": f["quote"]}
+                if c["id"] not in g["cases"]:
+                    g["cases"].append(c["id"])
+    return sorted(groups.values(), key=lambda g: (-VERDICTS.index(g["verdict"]), g["rule"],
+                                                   g["command"], g["code"] if g["code"] is not None else -1))
+
+
+def validate_report(report, rules_dir=None):
     """Schema validation plus what a schema cannot say."""
     VALIDATOR.validate(report)
     summary, cases = report["summary"], report["cases"]
     assert summary["total"] == len(cases), summary
-    for verdict in ("pass", "skip", "warn", "error", "fail"):
+    for verdict in VERDICTS:
         n = sum(1 for c in cases if c["verdict"] == verdict)
         assert summary[verdict] == n, (verdict, summary)
+    catalog = list_rules(rules_dir)
     for c in cases:
         assert c["id"].startswith(c["suite"] + "."), c["id"]
+        _check_cites(c["id"], c, catalog)
+        for i, e in enumerate(c["exchanges"]):
+            where = "%s exchange %d (%s)" % (c["id"], i, e["table_command"])
+            _check_cites(where, e, catalog)
+            for f in e["findings"]:
+                _check_cites(where + " finding", f, catalog)
+                if f["rule"] is not None:
+                    assert f["verdict"] == catalog[f["rule"]].verdict, (where, f)
+                    assert "[%s]" % f["rule"] in e["reason"], (where, e["reason"])
+            worst = max([f["verdict"] for f in e["findings"]] + ["pass"], key=VERDICTS.index)
+            assert e["verdict"] == worst, (where, e["verdict"], worst)
+        if c["rule"] is not None:
+            assert "[%s]" % c["rule"] in c["reason"], (c["id"], c["reason"])
+    assert report["findings"] == behaviours(cases), \
+        "top-level findings differ from the exchanges' findings:\n%s\n%s" % (
+            json.dumps(report["findings"], indent=1), json.dumps(behaviours(cases), indent=1))
 
 
 def _defaults(args):
@@ -103,11 +193,13 @@ def run_binary(argv, timeout=WATCHDOG_SECONDS):
 
 
 def run_smtpspec(scenario, suite, *args, target=None, server=True, reports=True,
-                 cleanup=None):
+                 cleanup=None, target_host="127.0.0.1"):
     """Runs smtpspec with the suite against a fake server with scenario.
 
-    target overrides the address (e.g. a closed port); server=False runs
-    no fake server.  cleanup: a TestCase, whose addCleanup removes the
+    suite: see suite_path; None runs the bundled suites (or none, with
+    --list-rules).  target overrides the address (e.g. a closed port);
+    target_host is the fake server's host as given to smtpspec (e.g.
+    "localhost"); server=False runs no fake server.  cleanup: a TestCase, whose addCleanup removes the
     work directory.  The JSON report, when written, is schema-validated.
     """
     workdir = tempfile.mkdtemp(prefix="smtpspec-e2e-")
@@ -125,7 +217,7 @@ def run_smtpspec(scenario, suite, *args, target=None, server=True, reports=True,
         srv.start()
     try:
         if target is None and srv is not None:
-            target = "127.0.0.1:%d" % srv.port
+            target = "%s:%d" % (target_host, srv.port)
         if target is not None:
             argv.append(target)
         rc, stdout, stderr, maxrss, elapsed = run_binary(argv)
@@ -138,7 +230,8 @@ def run_smtpspec(scenario, suite, *args, target=None, server=True, reports=True,
     if reports and os.path.exists(json_path):
         with open(json_path, encoding="utf-8") as f:
             report = json.load(f)
-        validate_report(report)
+        rules_dir = args[args.index("--rules-dir") + 1] if "--rules-dir" in args else None
+        validate_report(report, rules_dir)
     if reports and os.path.exists(junit_path):
         junit = ET.parse(junit_path).getroot()
     leftovers = [n for n in os.listdir(workdir) if ".tmp." in n]
@@ -175,6 +268,23 @@ def decode_wire(s):
     return bytes(out)
 
 
+def finding(report, rule, command=None, code=None):
+    """The top-level finding (behaviour) for rule (and command, code)."""
+    found = [f for f in report["findings"] if f["rule"] == rule and
+             (command is None or f["command"] == command) and
+             (code is None or f["code"] == code)]
+    if len(found) != 1:
+        raise AssertionError("%d findings for %s %s %s: %s" % (
+            len(found), rule, command, code,
+            [(f["rule"], f["command"], f["code"]) for f in report["findings"]]))
+    return found[0]
+
+
+def rules_of(exchange_result):
+    """The (verdict, rule) pairs of an exchange's rule-citing findings."""
+    return [(f["verdict"], f["rule"]) for f in exchange_result["findings"] if f["rule"]]
+
+
 def case(report, case_id):
     for c in report["cases"]:
         if c["id"] == case_id:
@@ -205,9 +315,15 @@ class E2ETestCase(unittest.TestCase):
     def run_smtpspec(self, scenario, suite, *args, **kw):
         return run_smtpspec(scenario, suite, *args, cleanup=self, **kw)
 
-    def assertCase(self, run, case_id, verdict, reason_has=()):
+    def assertCase(self, run, case_id, verdict, reason_has=(), rule=None):
+        """The case has verdict; its reason contains reason_has; it cites
+        rule (for fail, warn and info, rule is required)."""
         c = case(run.report, case_id)
         self.assertEqual(c["verdict"], verdict, "%s: %s" % (case_id, c["reason"]))
         for text in ([reason_has] if isinstance(reason_has, str) else reason_has):
             self.assertIn(text, c["reason"])
+        if verdict in JUDGED:
+            self.assertIsNotNone(rule, "assertCase: say which rule %s cites" % verdict)
+        if rule is not None or verdict not in JUDGED:
+            self.assertEqual(c["rule"], rule, c["reason"])
         return c

@@ -1,4 +1,7 @@
-"""Reports and output: JSON + JUnit, atomic writes, --list, -v, -j."""
+"""Reports and output: JSON + JUnit, the findings (one per behaviour) in
+JSON and in the terminal summary, --list-rules, atomic writes, --list,
+-v, -j, --domain."""
+import glob
 import json
 import os
 import re
@@ -6,13 +9,15 @@ import shutil
 import tempfile
 import unittest
 
-from harness import E2ETestCase, validate_report, verdicts
+from harness import (BUNDLED_SUITES, ROOT, E2ETestCase, case, exchange, list_rules,
+                     run_binary, validate_report, verdicts)
 
 # One deviation per verdict among the ten cases of suites/ten.suite.
 TEN_SCENARIO = {"rules": [
     {"match": "^NOOP", "reply": "200 ok\r\n"},                  # warn
-    {"match": "^HELP", "reply": "250ok\r\n"},                   # fail
-    {"match": "^EXPN", "action": "reset"},                      # error
+    {"match": "^HELP", "reply": "250ok\r\n"},                   # fail (and warn)
+    {"match": "^EXPN", "reply": "421 busy\r\n",
+     "then_close": True},                                       # error
     {"match": "^VRFY", "reply": "150 maybe\r\n"},               # fail
 ]}
 TEN_EXPECTED = {
@@ -35,7 +40,7 @@ class JUnit(E2ETestCase):
                                 "--case", "skips.needs-rcpt")
         run2 = self.run_smtpspec(scenario, "replies", "--case", "replies.help",
                                  "--case", "replies.ehlo")
-        run3 = self.run_smtpspec({"rules": [{"match": "^NOOP", "action": "close"}]},
+        run3 = self.run_smtpspec({"rules": [{"match": "^NOOP", "action": "silence"}]},
                                  "replies", "--case", "replies.noop")
         for r in (run, run2, run3):
             self.assertIsNotNone(r.junit)
@@ -45,19 +50,36 @@ class JUnit(E2ETestCase):
             self.assertEqual(set(tcs), {c["id"] for c in r.report["cases"]})
         warn = self.junit_cases(run)["skips.plain"]
         self.assertIsNone(warn.find("failure"))
-        self.assertIn("WARN:", warn.find("system-out").text)
-        self.assertIn("RFC 876", warn.find("system-out").text)
+        out = warn.find("system-out").text
+        self.assertIn("WARN: NOOP: ", out)
+        self.assertIn("RFC 876", out)
+        self.assertIn("[5321-4.2-listed-codes]", out)
+        self.assertIn("rule: 5321-4.2-listed-codes (RFC 5321 §4.2): An SMTP server SHOULD send "
+                      "only the reply codes listed in this document.", out)
         self.assertIsNotNone(self.junit_cases(run)["skips.needs-rcpt"].find("skipped"))
         fail = self.junit_cases(run2)["replies.help"]
         self.assertIsNotNone(fail.find("failure"))
-        self.assertIn("RFC 5321 §4.2", fail.find("failure").get("message"))
+        self.assertIn("[5321-4.2-reply-line-abnf]", fail.find("failure").get("message"))
+        self.assertIn("rule: 5321-4.2-reply-line-abnf (RFC 5321 §4.2): Reply-line = ",
+                      fail.find("system-out").text)
         passed = self.junit_cases(run2)["replies.ehlo"]
         self.assertEqual([child.tag for child in passed], ["system-out"])
         err = self.junit_cases(run3)["replies.noop"]
         self.assertIsNotNone(err.find("error"))
         self.assertIsNone(err.find("failure"))
+        self.assertNotIn("rule: ", err.find("system-out").text)
         self.assertEqual(run2.junit.get("failures"), "1")
         self.assertEqual(run3.junit.get("errors"), "1")
+
+    def test_junit_names_the_rule_of_every_judged_case(self):
+        run = self.run_smtpspec(TEN_SCENARIO, "ten")
+        tcs = self.junit_cases(run)
+        for c in run.report["cases"]:
+            out = tcs[c["id"]].find("system-out").text
+            if c["rule"]:
+                self.assertIn("rule: %s (%s): %s" % (c["rule"], c["source"], c["quote"]), out)
+            else:
+                self.assertNotIn("rule: ", out)
 
     def test_strict_makes_warn_a_failure(self):
         scenario = {"rules": [{"match": "^NOOP", "reply": "200 ok\r\n"}]}
@@ -74,6 +96,137 @@ class JUnit(E2ETestCase):
         self.assertIsNotNone(run.junit)      # parsed by ElementTree
         out = self.junit_cases(run)["replies.noop"].find("system-out").text
         self.assertIn("250 <&\"'>\\x00\\xFF\\x1B", out)
+
+
+def help_cases(n):
+    """A suite of n cases that each send HELP, after different commands."""
+    prefixes = ["", "send NOOP\n", "send RSET\n", "send EHLO ${helo}\n", "send HELO ${helo}\n",
+                "send VRFY postmaster\n", "send NOOP\nsend RSET\n"]
+    text = "suite helps\ntitle HELP in every case\n"
+    for i in range(n):
+        text += "\ncase help-%d\ntitle HELP %d\n%ssend HELP\n" % (i + 1, i + 1,
+                                                              prefixes[i % len(prefixes)])
+    return text
+
+
+class Findings(E2ETestCase):
+    """One behaviour is one finding: keyed by (rule, command, reply code),
+    listing the cases that saw it."""
+
+    def test_seven_help_250_cases_are_one_finding(self):
+        scenario = {"rules": [{"match": "^HELP", "reply": "250 no help here\r\n"}]}
+        run = self.run_smtpspec(scenario, help_cases(7))
+        self.assertEqual(run.report["summary"]["warn"], 7)
+        self.assertEqual(len(run.report["findings"]), 1, run.report["findings"])
+        f = run.report["findings"][0]
+        self.assertEqual(f["rule"], "5321-4.3.1-command-codes")
+        self.assertEqual((f["verdict"], f["command"], f["code"]), ("warn", "HELP", 250))
+        self.assertEqual(f["cases"], ["helps.help-%d" % i for i in range(1, 8)])
+        self.assertEqual(f["example"]["case"], "helps.help-1")
+        self.assertEqual(f["example"]["command"], "HELP")
+        self.assertEqual(f["example"]["received"], "250 no help here\\r\\n")
+        self.assertIn("HELP answered 250", f["example"]["message"])
+        self.assertEqual(f["source"], "RFC 5321 §4.3.1")
+        self.assertEqual(f["quote"], list_rules()[f["rule"]].quote)
+        # the terminal summary: one block, with the cases
+        self.assertEqual(run.stdout.count("5321-4.3.1-command-codes"), 1, run.stdout)
+        self.assertIn("seen in 7 cases: " + " ".join(f["cases"]), run.stdout)
+
+    def test_different_codes_are_different_findings(self):
+        scenario = {"rules": [{"match": "^HELP", "state": "init", "reply": "250 a\r\n"},
+                              {"match": "^HELP", "reply": "220 b\r\n"}]}
+        run = self.run_smtpspec(scenario, help_cases(4))
+        by_code = {f["code"]: f["cases"] for f in run.report["findings"]}
+        self.assertEqual(by_code, {250: ["helps.help-1", "helps.help-2", "helps.help-3"],
+                                   220: ["helps.help-4"]})
+
+    def test_findings_worst_first_in_json_and_summary(self):
+        run = self.run_smtpspec(TEN_SCENARIO, "ten")
+        got = [(f["verdict"], f["rule"], f["command"], f["code"], f["cases"])
+               for f in run.report["findings"]]
+        self.assertEqual(got, [
+            ("fail", "5321-4.2-reply-line-abnf", "HELP", 250, ["ten.help"]),
+            ("fail", "5321-4.3.2-three-digit-codes", "VRFY", 150, ["ten.vrfy"]),
+            ("warn", "5321-4.2-listed-codes", "NOOP", 200, ["ten.noop"]),
+            ("warn", "5321-4.3.1-command-codes", "HELP", 250, ["ten.help"]),
+        ])
+        # the terminal summary prints the same findings in the same order,
+        # each with its rule, source, sentence, an example and the cases
+        heads = re.findall(r"^(fail|warn|info) +(\S+) \((.*?)\): (\S+) answered (\S+)$",
+                           run.stdout, re.M)
+        self.assertEqual(heads, [(f["verdict"], f["rule"], f["source"], f["command"],
+                                  str(f["code"])) for f in run.report["findings"]])
+        seen = re.findall(r"^ +seen in (\d+) cases?: (.*)$", run.stdout, re.M)
+        self.assertEqual(seen, [(str(len(f["cases"])), " ".join(f["cases"]))
+                                for f in run.report["findings"]])
+        for f in run.report["findings"]:
+            self.assertIn('"%s"' % f["quote"], run.stdout)
+        self.assertIn("C: HELP -> 250ok", run.stdout)
+        # cases without a rule (error, skip) follow, then the totals
+        self.assertRegex(run.stdout, r"(?m)^error +ten\.expn: EXPN: 421")
+        self.assertLess(run.stdout.index("seen in"), run.stdout.index("ten.expn: "))
+        self.assertRegex(run.stdout, r"(?m)^10 cases: 6 pass, 0 info, 0 skip, 1 warn, 1 error, "
+                                     r"2 fail \(")
+
+    def test_no_findings_on_conforming_server(self):
+        run = self.run_smtpspec(None, "ten")
+        self.assertEqual(run.report["findings"], [])
+        self.assertNotIn("seen in", run.stdout)
+
+
+class ListRules(E2ETestCase):
+
+    def test_one_rule_per_line(self):
+        rc, out, err, _, _ = run_binary(["--list-rules"])
+        self.assertEqual(rc, 0, err)
+        ids = []
+        for path in sorted(glob.glob(os.path.join(ROOT, "rules", "*.rules"))):
+            with open(path, encoding="utf-8") as f:
+                ids += [line.split()[1] for line in f if line.startswith("rule ")]
+        lines = out.splitlines()
+        self.assertEqual(len(lines), len(ids))
+        self.assertEqual(sorted(line.split("\t")[0] for line in lines), sorted(ids))
+        levels = {"MUST": "fail", "MUST NOT": "fail", "REQUIRED": "fail", "SHALL": "fail",
+                  "SHALL NOT": "fail", "VIOLATION": "fail", "ABNF": "fail", "must": "fail",
+                  "SHOULD": "warn", "SHOULD NOT": "warn", "RECOMMENDED": "warn",
+                  "NOT RECOMMENDED": "warn", "MAY": "info", "OPTIONAL": "info", "NONE": "info"}
+        for rule in list_rules().values():
+            self.assertEqual(rule.verdict, levels[rule.keyword], rule)
+            self.assertIn(rule.binds, ("server", "client"), rule)
+            self.assertRegex(rule.source, r"^(RFC \d+ (§|App\. )|seed \d{3})", rule)
+            self.assertTrue(rule.quote and "\n" not in rule.quote, rule)
+
+    def test_list_rules_line_format(self):
+        rc, out, err, _, _ = run_binary(["--list-rules"])
+        self.assertIn("5321-3.8-close-on-unknown\tfail\tVIOLATION\tserver\tRFC 5321 §3.8\t"
+                      "In particular, a server that closes connections in response to commands "
+                      "that are not understood is in violation of this specification.\n", out)
+
+
+class EveryVerdictNamesARule(E2ETestCase):
+    """Every bundled suite against a server that deviates in many ways:
+    the harness checks that each fail, warn and info names a server rule of
+    --list-rules with its source and quote, and that error and skip name
+    none (validate_report)."""
+
+    def test_all_bundled_suites(self):
+        scenario = {"rules": [
+            {"match": "^HELP", "reply": "250 help\r\n"},
+            {"match": "^NOOP .", "reply": "501 no arguments\r\n"},
+            {"match": "^EHLO", "state": ["ready", "mail", "rcpt"], "reply": "503 once\r\n"},
+            {"match": "^RCPT", "state": ["mail", "rcpt"], "reply": "550 no\r\n"},
+            {"match": "^VRFY", "reply": "250 <postmaster@fake.test>\r\n"},
+            {"match": r"^(?!(EHLO|HELO|MAIL|RCPT|DATA|RSET|NOOP|QUIT|VRFY|EXPN|HELP)\b)",
+             "reply": "502 unknown\r\n"}]}
+        run = self.run_smtpspec(scenario, None, "--suites-dir", BUNDLED_SUITES,
+                                "--rcpt", "x@fake.test", "-j", "8", "--timeout", "2")
+        self.assertIn(run.rc, (0, 1, 3), run.stderr)
+        self.assertGreater(len(run.report["cases"]), 50)
+        judged = [c for c in run.report["cases"] if c["verdict"] in ("fail", "warn", "info")]
+        self.assertTrue(judged)
+        for c in run.report["cases"]:
+            if c["verdict"] in ("error", "skip"):
+                self.assertIsNone(c["rule"], c["id"])
 
 
 class AtomicWrites(E2ETestCase):
@@ -138,6 +291,29 @@ class SuiteText(E2ETestCase):
             self.assertEqual(len(run.report["cases"][0]["refs"]), 1)
 
 
+class Domain(E2ETestCase):
+
+    SUITE = ("suite dom\ntitle ${domain}\n\ncase vrfy\ntitle VRFY at ${domain}\n"
+             "send VRFY postmaster@${domain}\n")
+
+    def sent(self, run):
+        return [line for line in run.server.commands[1] if line.startswith("VRFY")]
+
+    def test_domain_option_sets_domain(self):
+        run = self.run_smtpspec(None, self.SUITE, "--domain", "example.org")
+        self.assertEqual(self.sent(run), ["VRFY postmaster@example.org"])
+        self.assertEqual(exchange(case(run.report, "dom.vrfy"), "VRFY")["command"],
+                         "VRFY postmaster@example.org")
+
+    def test_ip_target_gives_an_address_literal(self):
+        run = self.run_smtpspec(None, self.SUITE)
+        self.assertEqual(self.sent(run), ["VRFY postmaster@[127.0.0.1]"])
+
+    def test_host_name_target_gives_the_host_name(self):
+        run = self.run_smtpspec(None, self.SUITE, server=True, target_host="localhost")
+        self.assertEqual(self.sent(run), ["VRFY postmaster@localhost"])
+
+
 class ListVerboseJobs(E2ETestCase):
 
     def test_list_prints_cases_and_refs_without_connecting(self):
@@ -149,7 +325,7 @@ class ListVerboseJobs(E2ETestCase):
         self.assertIn("[needs --rcpt]", run.stdout)
         self.assertIn("[needs FOO]", run.stdout)
         self.assertIn("[profile rfc821]", run.stdout)
-        self.assertIn("6 cases", run.stdout)
+        self.assertIn("7 cases", run.stdout)
 
     def test_verbose_transcript_on_stderr(self):
         run = self.run_smtpspec(None, "replies", "--case", "replies.noop", "-v")

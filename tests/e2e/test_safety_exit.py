@@ -1,8 +1,21 @@
-"""Delivery safety, exit statuses and the rfc821 profile."""
+"""Delivery safety, exit statuses (a suite citing an unknown rule or a
+client rule is refused before any connection) and the rfc821 profile."""
+import glob
 import os
+import shutil
+import tempfile
 import unittest
 
-from harness import E2ETestCase, E2E_SUITES, case, exchange
+from harness import ROOT, E2ETestCase, E2E_SUITES, case, exchange
+
+CLIENT_RULE = """
+rule test-5321-4.5.3.2-client-timeouts
+title The client has a timeout mechanism
+source RFC 5321 §4.5.3.2
+binds client
+keyword MUST
+quote An SMTP client MUST provide a timeout mechanism.
+"""
 
 
 class DeliverySafety(E2ETestCase):
@@ -19,6 +32,7 @@ class DeliverySafety(E2ETestCase):
         self.assertEqual(run.server.messages, [])
         c = self.assertCase(run, "data.no-rcpt-data", "error",
                             ["354", "sent nothing more", "--rcpt"])
+        self.assertIsNone(c["rule"])
         self.assertEqual(exchange(c, "DATA")["reply"]["code"], 354)
         self.assertEqual(exchange(c, "DATA")["verdict"], "pass")
         self.assertNotIn("NOOP", [e["table_command"] for e in c["exchanges"]])
@@ -63,7 +77,8 @@ class ExitStatus(E2ETestCase):
         self.assertTrue(strict.report["options"]["strict"])
 
     def test_3_error_only(self):
-        run = self.run_smtpspec({"rules": [{"match": "^NOOP", "action": "reset"}]},
+        run = self.run_smtpspec({"rules": [{"match": "^NOOP", "reply": "421 bye\r\n",
+                                            "then_close": True}]},
                                 "replies", "--case", "replies.noop")
         self.assertEqual(run.report["summary"]["error"], 1)
         self.assertEqual(run.rc, 3)
@@ -79,11 +94,52 @@ class ExitStatus(E2ETestCase):
         self.assertIn("unknown directive \"sned\"", first)
 
     def test_2_bad_inline_suite_reports_line(self):
-        text = "suite x\ntitle X\n\ncase a\ntitle A\nsend NOOP\nexpect 2yy MUST\n"
+        text = "suite x\ntitle X\n\ncase a\ntitle A\nsend NOOP\nexpect 2yy 5321-4.2-one-reply\n"
         run = self.run_smtpspec(None, text)
         self.assertEqual(run.rc, 2)
         self.assertEqual(run.server.connections, 0)
         self.assertRegex(run.stderr, r"inline\.suite:7: bad code \"2yy\"")
+
+    def refused(self, path, line, message, *args):
+        run = self.run_smtpspec(None, path, *args)
+        self.assertEqual(run.rc, 2, run.stdout)
+        self.assertEqual(run.server.connections, 0, "refused before any connection")
+        self.assertIsNone(run.report)
+        first = run.stderr.strip().splitlines()[0]
+        self.assertTrue(first.startswith("%s:%d: " % (path, line)), run.stderr)
+        self.assertIn(message, first)
+
+    def test_2_unknown_rule(self):
+        path = os.path.join(E2E_SUITES, "broken", "unknown-rule.suite")
+        self.refused(path, 9, "unknown rule \"5321-9.9-no-such-rule\"")
+
+    def test_2_old_expect_with_level_and_reason(self):
+        path = os.path.join(E2E_SUITES, "broken", "old-expect.suite")
+        self.refused(path, 8, "ends with the id of the rule")
+
+    def test_2_close_before_quit_was_removed(self):
+        path = os.path.join(E2E_SUITES, "broken", "close-before-quit.suite")
+        self.refused(path, 8, "unknown directive \"close-before-quit\"")
+
+    def test_2_client_rule(self):
+        # the catalog, plus one rule that binds clients, which no suite may cite
+        rules = tempfile.mkdtemp(prefix="smtpspec-rules-")
+        self.addCleanup(shutil.rmtree, rules, True)
+        for path in glob.glob(os.path.join(ROOT, "rules", "*.rules")):
+            shutil.copy(path, rules)
+        with open(os.path.join(rules, "zz-client.rules"), "w", encoding="utf-8") as f:
+            f.write(CLIENT_RULE)
+        text = ("suite cl\ntitle X\n\ncase a\ntitle A\nsend NOOP\n"
+                "expect-within 300 test-5321-4.5.3.2-client-timeouts\n")
+        workdir = tempfile.mkdtemp(prefix="smtpspec-e2e-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        path = os.path.join(workdir, "client.suite")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        self.refused(path, 7, "binds clients", "--rules-dir", rules)
+        # the same catalog runs a suite that cites only server rules
+        ok = self.run_smtpspec(None, "expect", "--case", "expect.must", "--rules-dir", rules)
+        self.assertEqual(ok.rc, 0, ok.stderr)
 
     def test_2_bad_option_no_connection(self):
         run = self.run_smtpspec(None, "replies", "--timeout", "abc")
@@ -110,7 +166,8 @@ class Profile(E2ETestCase):
         self.assertIn(200, ex821["allowed"])
         self.assertEqual(ex821["verdict"], "pass")
         self.assertEqual(old.report["profile"], "rfc821")
-        c5321 = self.assertCase(new, "replies.noop", "warn", "RFC 876")
+        c5321 = self.assertCase(new, "replies.noop", "warn", "RFC 876",
+                                rule="5321-4.2-listed-codes")
         self.assertNotIn(200, exchange(c5321, "NOOP")["allowed"])
         self.assertEqual(new.report["profile"], "rfc5321")
 

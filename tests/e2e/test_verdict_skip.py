@@ -1,8 +1,9 @@
 """skip: each skip condition fires when it applies and the case runs when
-it does not."""
+it does not: needs, the greeting, require (precondition not met) and a
+refused control (inconclusive).  A skip cites no rule."""
 import unittest
 
-from harness import E2ETestCase, case, exchange
+from harness import E2ETestCase, exchange
 
 
 class SkipRules(E2ETestCase):
@@ -49,6 +50,36 @@ class SkipRules(E2ETestCase):
         run = self.run_smtpspec(None, "skips", "--case", "skips.require")
         c = self.assertCase(run, "skips.require", "pass")
         self.assertEqual(exchange(c, "RSET")["reply"]["code"], 250)
+
+    def test_control_refused_is_inconclusive(self):
+        scenario = {"rules": [{"match": "^EHLO", "reply": "502 no EHLO here\r\n"}]}
+        run = self.run_smtpspec(scenario, "skips", "--case", "skips.control")
+        c = self.assertCase(run, "skips.control", "skip",
+                            ["inconclusive: the control EHLO was answered 502, not 250",
+                             "EHLO was not accepted, so a refused RCPT"])
+        self.assertIsNone(c["rule"])
+        self.assertEqual([e["table_command"] for e in c["exchanges"]], ["GREETING", "EHLO"])
+        self.assertNotIn("RCPT", " ".join(run.server.commands[1]), "the case stopped")
+        self.assertEqual(run.report["findings"], [])
+        self.assertEqual(run.rc, 0)
+        junit = {tc.get("name"): tc for tc in run.junit.iter("testcase")}
+        self.assertIn("inconclusive", junit["control"].find("skipped").get("message"))
+
+    def test_control_accepted_runs_the_probe(self):
+        run = self.run_smtpspec(None, "skips", "--case", "skips.control")
+        self.assertCase(run, "skips.control", "pass")
+        deviating = self.run_smtpspec({"rules": [{"match": "^RCPT", "reply": "250 ok\r\n"}]},
+                                      "skips", "--case", "skips.control")
+        self.assertCase(deviating, "skips.control", "fail", "RCPT answered 250",
+                        rule="5321-3.3-rcpt-without-mail")
+
+    def test_control_refused_with_an_earlier_warn_keeps_the_warn(self):
+        # a control refused with a code outside EHLO's list: the code table's
+        # warn is still reported (it outranks the skip), the probe is not run
+        scenario = {"rules": [{"match": "^EHLO", "reply": "554 no\r\n"}]}
+        run = self.run_smtpspec(scenario, "skips", "--case", "skips.control")
+        c = self.assertCase(run, "skips.control", "warn", rule="5321-4.3.1-command-codes")
+        self.assertNotIn("RCPT", [e["table_command"] for e in c["exchanges"]])
 
     def check_refusing_greeting(self, code, extra_ref):
         greeting = "%d no SMTP service here\r\n" % code
