@@ -44,6 +44,8 @@ struct code_row {
 #define SEED0 "seed 000 (RFC 821 table)"
 #define SEED4 "seed 004 (RFC 2821 §4.3.2)"
 #define F6 "seed 000; RFC 5321 App. F.6 (servers MAY implement)"
+#define A530 "RFC 4954 §6 (authentication required)"
+#define T530 "RFC 3207 §4 (STARTTLS first)"
 
 static const struct code_row rows[] = {
     /* Connection establishment */
@@ -56,8 +58,10 @@ static const struct code_row rows[] = {
     { ANY, 500, P5, CTX_ALWAYS, NULL, S4332ANY },
     { ANY, 501, P5, CTX_ALWAYS, NULL, S4332ANY },
     { ANY, 421, P5, CTX_ALWAYS, NULL, S4332ANY },
-    /* After a 554 greeting the server SHOULD answer 503 (§3.1). */
+    /* After a 554 greeting the server SHOULD answer 503 (§3.1); after a
+     * 521 greeting it MAY go on answering 521 (RFC 7504 §3). */
     { ANY, 503, PB, CTX_REFUSED, NULL, "RFC 5321 §3.1 (after a 554 greeting)" },
+    { ANY, 521, PB, CTX_REFUSED, NULL, "RFC 7504 §3 (after a 521 greeting)" },
 
     /* EHLO or HELO */
     { "EHLO", 250, P5, CTX_ALWAYS, NULL, S4332 },
@@ -258,8 +262,25 @@ static const struct code_row rows[] = {
     { CMD_UNKNOWN, 500, P8, CTX_ALWAYS, NULL, SEED0 " (500 command unrecognized)" },
     { CMD_UNKNOWN, 501, P8, CTX_ALWAYS, NULL, SEED0 },
     { CMD_UNKNOWN, 421, P8, CTX_ALWAYS, NULL, SEED0 },
-    /* Extension rows (STARTTLS, AUTH, ...) go here with their keyword in
-     * the ext column; they apply only when the server advertised it. */
+    /* RFC 7504 §5.1 adds 556 to RCPT's list. */
+    { "RCPT", 556, P5, CTX_ALWAYS, NULL, "RFC 7504 §5.1" },
+
+    /* Extension rows: they apply only when the server advertised the
+     * keyword.  530 "authentication required" (RFC 4954 §6) may answer any
+     * command but AUTH, EHLO, HELO, NOOP, RSET and QUIT; "must issue a
+     * STARTTLS command first" (RFC 3207 §4) any but NOOP, EHLO, STARTTLS
+     * and QUIT. */
+    { "MAIL", 530, P5, CTX_ALWAYS, "AUTH", A530 }, { "RCPT", 530, P5, CTX_ALWAYS, "AUTH", A530 },
+    { "DATA", 530, P5, CTX_ALWAYS, "AUTH", A530 }, { "VRFY", 530, P5, CTX_ALWAYS, "AUTH", A530 },
+    { "EXPN", 530, P5, CTX_ALWAYS, "AUTH", A530 }, { "HELP", 530, P5, CTX_ALWAYS, "AUTH", A530 },
+    { "MAIL", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+    { "RCPT", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+    { "DATA", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+    { "VRFY", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+    { "EXPN", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+    { "HELP", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+    { "RSET", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+    { "HELO", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
 };
 
 /* Verbs that are table commands only under some profiles.  Under
@@ -405,12 +426,13 @@ static const char *display_name(const char *cmd)
     return cmd;
 }
 
-/* The codes RFC 5321 itself lists (§4.2.2, §4.2.3). */
+/* The codes RFC 5321 lists (§4.2.2, §4.2.3), with the two RFC 7504 §5.1
+ * adds to them. */
 static int listed_in_5321(int code)
 {
     static const int listed[] = { 211, 214, 220, 221, 250, 251, 252, 354, 421, 450,
-                                  451, 452, 455, 500, 501, 502, 503, 504, 550, 551,
-                                  552, 553, 554, 555 };
+                                  451, 452, 455, 500, 501, 502, 503, 504, 521, 550,
+                                  551, 552, 553, 554, 555, 556 };
     for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++)
         if (listed[i] == code)
             return 1;

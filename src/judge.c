@@ -105,7 +105,7 @@ void judge_reply(const struct judge_ctx *j, struct exchange *ex)
     int code = ex->reply.code;
     if (code < 200 || code > 599)
         return;     /* the syntax findings have judged it */
-    struct codes_ctx ctx = { .profile = j->profile, .refused = j->refused,
+    struct codes_ctx ctx = { .profile = j->profile, .refused = j->refused != 0,
                              .ehlo_keywords = j->keywords };
     codes_check(ex->table_cmd, &ctx, code, &ex->check);
     ex->checked = 1;
@@ -125,6 +125,12 @@ void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct s
     char msg[512];
     if (codeset_has(&st->codes, ex->reply.code))
         return;
+    if (ex->reply.code == 530 && ex->checked && !ex->check.rule) {
+        add(ex, V_SKIP, NULL, "%s answered 530: the server requires authentication or "
+            "TLS first (an advertised extension allows it), so the case cannot judge it",
+            cmd_name(ex));
+        return;
+    }
     snprintf(msg, sizeof msg, "%s answered %d, expected %s", cmd_name(ex), ex->reply.code,
              st->codes_text);
     broken(j, ex, st->rule->id, msg);
@@ -145,6 +151,16 @@ void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied)
         ex->reply.code == 250) {
         add(ex, V_ERROR, NULL, "the server took TURN and the roles are reversed; "
             "smtpspec does not act as a server, so the case ends here");
+        return;
+    }
+    if (j->refused == 521) {
+        add(ex, V_PASS, NULL, "note: the server closed the connection; after a 521 "
+            "greeting it may (RFC 7504 §3)");
+        return;
+    }
+    if (j->close_permitted) {
+        add(ex, V_PASS, NULL, "note: the server closed the connection, which this case "
+            "does not judge: %s", j->close_permitted);
         return;
     }
     if (replied)

@@ -17,7 +17,8 @@
 struct judge_ctx {
     const struct catalog *cat;
     enum profile profile;
-    int refused;                /* the server greeted with 554 or 521 */
+    int refused;                /* the refusing greeting, 554 or 521; else 0 */
+    const char *close_permitted;/* the case's close-permitted reason, or NULL */
     const char *keywords;       /* discovery EHLO keywords, may be NULL */
     int extended;               /* this connection's EHLO got 250 (no HELO since) */
 };
@@ -28,11 +29,15 @@ struct judge_ctx {
  * (inconclusive), never a failure. */
 void judge_reply(const struct judge_ctx *j, struct exchange *ex);
 
-/* expect CODES RULE: the reply's code is in the step's set. */
+/* expect CODES RULE: the reply's code is in the step's set.  A 530 that
+ * an advertised extension explains (authentication or TLS required) is a
+ * policy refusal: the case cannot judge the command (skip). */
 void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct step *st);
 
 /* The server closed the connection at ex, before any QUIT and without a
- * 421.  replied: ex had its reply, and the close came after it. */
+ * 421.  replied: ex had its reply, and the close came after it.  Not a
+ * finding after a 521 greeting (RFC 7504 §3 lets the server close) or in
+ * a case whose probe a server may take for an attack (close-permitted). */
 void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied);
 
 /* n more bytes came after ex's complete reply to a single command line. */

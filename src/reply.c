@@ -17,7 +17,7 @@ static const struct reply_defect_info defect_table[RD_COUNT] = {
     [RD_CODE_MISMATCH] = { "lines of a multiline reply carry different codes",
                            "5321-4.2.1-multiline-same-code" },
     [RD_BARE_LF] = { "reply line ended by a bare LF", "5321-2.3.8-crlf-only" },
-    [RD_BARE_CR] = { "bare CR in the reply", "5321-2.3.8-crlf-only" },
+    [RD_BARE_CR] = { "bare CR in a reply line", "5321-4.2-textstring-abnf" },
     [RD_UNTERMINATED] = { "reply line not terminated by CRLF", "5321-4.2-reply-line-abnf" },
     [RD_LONG_LINE] = { "reply line longer than 512 octets", "5321-4.5.3.1-size-limits" },
     [RD_CODE_ONLY] = { "last reply line is the code alone, without SP",

@@ -41,6 +41,13 @@ struct case_run {
     int lockstep;           /* every reply asked for has been read */
     int gone;               /* the connection can no longer be used */
     int quit_done;          /* QUIT was sent by the case */
+    int pipelined;          /* lines were sent without waiting for replies */
+    size_t step;            /* index of the step being run */
+    struct judged {         /* findings the case's own steps made */
+        size_t ex;
+        const struct rule *rule;
+    } judged[32];
+    size_t njudged;
     struct buf unsent;      /* bytes written since the last reply read */
     enum verdict case_verdict;  /* verdict not tied to an exchange */
     char *case_reason;
@@ -229,11 +236,18 @@ static int check_unsolicited(struct case_run *r)
     int likely = strcmp(prev->table_cmd, CMD_UNKNOWN) == 0 || prev->reply.code == 221;
     size_t n = session_drain(&r->sess, likely ? SETTLE_LIKELY_MS : SETTLE_MS);
     struct buf *p = &r->sess.pending;
-    /* the previous send may have been several commands: extra replies are theirs */
+    /* After a send of several lines, what is pending are their replies, for
+     * the next read.  After lines sent without waiting (write), a reply that
+     * arrives late may be theirs too: it is kept, not judged. */
     if (n && prev->sent.len && is_one_line(prev->sent.data, prev->sent.len)) {
         transcript(r, "S:", p->data, p->len);
         buf_append(&prev->received, p->data, p->len);
-        judge_extra_reply(&r->jc, prev, p->len);
+        if (r->pipelined)
+            exchange_add_finding(prev, V_PASS, NULL, "note: more bytes came after this "
+                                 "reply; lines were sent earlier without waiting for "
+                                 "replies, so they may answer those");
+        else
+            judge_extra_reply(&r->jc, prev, p->len);
         buf_consume(p, p->len);
     }
     if (r->sess.closed == IO_OK)
@@ -297,6 +311,8 @@ static int step_send(struct case_run *r, const struct step *st)
     buf_append(&ex->sent, r->unsent.data, r->unsent.len);
     buf_free(&r->unsent);
     long long started = clock_ms();
+    if (!is_one_line(bytes.data ? bytes.data : "", bytes.len))
+        r->pipelined = 1;   /* several lines, or none: replies may not pair up */
     int rc = send_bytes(r, ex, bytes.data ? bytes.data : "", bytes.len);
     buf_free(&bytes);
     if (rc != 0 || read_reply(r, ex, started) != 0)
@@ -333,6 +349,7 @@ static int step_write(struct case_run *r, const struct step *st)
                                   runner_timeout_ms(r->cfg, CMD_DATA_BLOCK));
     buf_free(&bytes);
     r->lockstep = 0;
+    r->pipelined = 1;
     if (io != IO_OK) {
         case_finding(r, V_ERROR, "could not send (line %d): %s", st->line,
                      io == IO_TIMEOUT ? "the server stopped reading" : "connection reset");
@@ -369,6 +386,24 @@ static int step_expect(struct case_run *r, const struct step *st)
     return 0;
 }
 
+/* A refused control makes the case inconclusive: the verdicts its own
+ * steps gave so far are void, and the rest is not run.  A control that
+ * comes last, after steps that found nothing, changes nothing: the probe
+ * passed, and nothing remains to be blamed on another cause. */
+static int control_refused(struct case_run *r, const struct exchange *ex,
+                           const struct step *st)
+{
+    if (r->njudged == 0 && r->step + 1 == r->def->nsteps)
+        return 0;
+    for (size_t i = 0; i < r->njudged; i++)
+        exchange_drop_rule(&r->res->ex[r->judged[i].ex], r->judged[i].rule);
+    case_finding(r, V_SKIP, "inconclusive: the control %s was answered %d, not %s: %s%s",
+                 ex->table_cmd, ex->reply.code, st->codes_text, st->why,
+                 r->njudged ? " (the case's earlier verdicts are void)" : "");
+    r->njudged = 0;
+    return -1;
+}
+
 static int step_require(struct case_run *r, const struct step *st)
 {
     struct exchange *ex = last_exchange(r);
@@ -377,11 +412,9 @@ static int step_require(struct case_run *r, const struct step *st)
     if (codeset_has(&st->codes, ex->reply.code))
         return 0;
     if (st->kind == STEP_CONTROL)
-        case_finding(r, V_SKIP, "inconclusive: the control %s was answered %d, not %s: %s",
-                     ex->table_cmd, ex->reply.code, st->codes_text, st->why);
-    else
-        case_finding(r, V_SKIP, "precondition not met: %s answered %d, not %s: %s",
-                     ex->table_cmd, ex->reply.code, st->codes_text, st->why);
+        return control_refused(r, ex, st);
+    case_finding(r, V_SKIP, "precondition not met: %s answered %d, not %s: %s",
+                 ex->table_cmd, ex->reply.code, st->codes_text, st->why);
     return -1;
 }
 
@@ -430,7 +463,38 @@ static int step_expect_within(struct case_run *r, const struct step *st)
     return 0;
 }
 
+/* Remembers the findings a judging step made on exchange exi, so that a
+ * refused control can void them: the step's rule, or (for a content
+ * check, rule NULL) every rule-citing finding from index first on. */
+static void remember(struct case_run *r, size_t exi, const struct rule *rule, size_t first)
+{
+    const struct exchange *ex = &r->res->ex[exi];
+    for (size_t i = rule ? 0 : first; i < ex->nfindings && r->njudged < 32; i++) {
+        const struct rule *f = ex->findings[i].rule;
+        if (f && (!rule || f == rule))
+            r->judged[r->njudged++] = (struct judged){ exi, f };
+    }
+}
+
+static int judging_step(enum step_kind k)
+{
+    return k == STEP_EXPECT || k == STEP_EXPECT_CLOSE || k == STEP_CHECK ||
+           k == STEP_EXPECT_KEYWORD || k == STEP_EXPECT_WITHIN;
+}
+
+static int dispatch_step(struct case_run *r, const struct step *st);
+
 static int run_step(struct case_run *r, const struct step *st)
+{
+    if (!judging_step(st->kind) || r->res->nex == 0)
+        return dispatch_step(r, st);
+    size_t exi = r->res->nex - 1, before = r->res->ex[exi].nfindings;
+    int rc = dispatch_step(r, st);
+    remember(r, exi, st->kind == STEP_CHECK ? NULL : st->rule, before);
+    return rc;
+}
+
+static int dispatch_step(struct case_run *r, const struct step *st)
 {
     switch (st->kind) {
     case STEP_SEND: return step_send(r, st);
@@ -458,8 +522,14 @@ static const char *precheck(const struct case_run *r, char *buf, size_t len)
                  profile_name((enum profile)d->profile));
         return buf;
     }
+    if (d->profile < 0 && r->cfg->profile != PROFILE_RFC5321)
+        return "the case is written for RFC 5321; under --profile rfc821 only the "
+               "cases of that profile run";
     if (d->needs_rcpt && !r->cfg->vars.value[VAR_RCPT])
         return "the case runs only with --rcpt ADDR (a mailbox you own)";
+    if (d->needs_rcpt == 2 && strcmp(r->cfg->vars.value[VAR_RCPT],
+                                     r->cfg->vars.value[VAR_RCPT2]) == 0)
+        return "the case needs two different recipients: give --rcpt twice";
     for (size_t i = 0; i < d->nneeds_ext; i++) {
         if (!word_listed(r->info->keywords, d->needs_ext[i])) {
             snprintf(buf, len, "the server does not advertise %s in its EHLO reply",
@@ -488,7 +558,8 @@ static int open_case(struct case_run *r)
     if (!ex || read_reply(r, ex, started) != 0)
         return -1;
     int code = ex->reply.code;
-    r->refused = r->jc.refused = code == 554 || code == 521;
+    r->refused = code == 554 || code == 521;
+    r->jc.refused = r->refused ? code : 0;
     enum greeting_mode mode = r->def->greeting;
     if (mode == GREETING_ACCEPT && r->refused) {
         case_finding(r, V_SKIP, "the server refuses service here (%d greeting, RFC 5321 "
@@ -567,7 +638,8 @@ static void run_case(const struct run_config *cfg, const struct server_info *inf
     struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res };
     char buf[256];
     r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile,
-                               .keywords = info->keywords };
+                               .keywords = info->keywords,
+                               .close_permitted = def->close_permitted };
     long long started = clock_ms();
     memset(res, 0, sizeof *res);
     res->def = def;
@@ -576,8 +648,8 @@ static void run_case(const struct run_config *cfg, const struct server_info *inf
     if (skip) {
         case_finding(&r, V_SKIP, "%s", skip);
     } else if (open_case(&r) == 0) {
-        for (size_t i = 0; i < def->nsteps; i++)
-            if (run_step(&r, &def->steps[i]) != 0)
+        for (r.step = 0; r.step < def->nsteps; r.step++)
+            if (run_step(&r, &def->steps[r.step]) != 0)
                 break;
     }
     teardown(&r);

@@ -576,8 +576,9 @@ static int d_needs(struct parser *p, const char *arg)
 {
     char what[32], val[64];
     int got = next_word(&arg, what, sizeof what);
-    if (got == 1 && strcmp(what, "rcpt") == 0 && *skip_ws(arg) == '\0') {
-        p->cur->needs_rcpt = 1;
+    if (got == 1 && (strcmp(what, "rcpt") == 0 || strcmp(what, "rcpt2") == 0) &&
+        *skip_ws(arg) == '\0') {
+        p->cur->needs_rcpt = strcmp(what, "rcpt2") == 0 ? 2 : 1;
         return 0;
     }
     if (got == 1 && next_word(&arg, val, sizeof val) == 1 && *skip_ws(arg) == '\0') {
@@ -591,7 +592,7 @@ static int d_needs(struct parser *p, const char *arg)
             return p->cur->profile < 0 ? perr(p, "unknown profile \"%s\" (rfc5321, rfc821)", val) : 0;
         }
     }
-    return perr(p, "needs takes: rcpt | ext KEYWORD | profile rfc5321|rfc821");
+    return perr(p, "needs takes: rcpt | rcpt2 | ext KEYWORD | profile rfc5321|rfc821");
 }
 
 static int d_greeting(struct parser *p, const char *arg)
@@ -604,6 +605,18 @@ static int d_greeting(struct parser *p, const char *arg)
         }
     }
     return perr(p, "greeting takes accept, refuse or any");
+}
+
+/* close-permitted "why": closes before QUIT are not judged in this case */
+static int d_close_permitted(struct parser *p, const char *arg)
+{
+    struct step tmp = { 0 };
+    if (p->cur->close_permitted)
+        return perr(p, "close-permitted given twice");
+    if (parse_why(p, arg, "close-permitted", &tmp) != 0)
+        return -1;
+    p->cur->close_permitted = tmp.why;
+    return 0;
 }
 
 static int d_suite(struct parser *p, const char *arg)
@@ -672,7 +685,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     } scopes[] = {
         { "suite", IN_SUITE }, { "case", IN_SUITE | IN_HEAD | IN_STEPS },
         { "title", IN_SUITE | IN_HEAD }, { "ref", IN_SUITE | IN_HEAD },
-        { "needs", IN_HEAD }, { "greeting", IN_HEAD },
+        { "needs", IN_HEAD }, { "greeting", IN_HEAD }, { "close-permitted", IN_HEAD },
         { "send", IN_HEAD | IN_STEPS }, { "sendraw", IN_HEAD | IN_STEPS },
         { "write", IN_HEAD | IN_STEPS }, { "read", IN_HEAD | IN_STEPS },
         { "expect", IN_HEAD | IN_STEPS }, { "expect-close", IN_HEAD | IN_STEPS },
@@ -702,6 +715,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "ref")) return d_ref(p, arg);
     if (!strcmp(word, "needs")) return d_needs(p, arg);
     if (!strcmp(word, "greeting")) return d_greeting(p, arg);
+    if (!strcmp(word, "close-permitted")) return d_close_permitted(p, arg);
     if (!strcmp(word, "send")) return d_send(p, arg, STEP_SEND, 1);
     if (!strcmp(word, "sendraw")) return d_send(p, arg, STEP_SEND, 0);
     if (!strcmp(word, "write")) return d_send(p, arg, STEP_WRITE, 0);
@@ -862,6 +876,7 @@ void suite_free(struct suite *s)
         free(c->steps);
         free(c->id);
         free(c->title);
+        free(c->close_permitted);
         free_strs(c->refs, c->nrefs);
         free_strs(c->needs_ext, c->nneeds_ext);
     }

@@ -97,11 +97,12 @@ struct casedef {
     size_t nrefs;
     const struct suite *suite;
     int line;
-    int needs_rcpt;
+    int needs_rcpt;         /* 1: --rcpt; 2: two different --rcpt */
     char **needs_ext;
     size_t nneeds_ext;
     int profile;            /* enum profile, or -1 for every profile */
     enum greeting_mode greeting;
+    char *close_permitted;  /* closes before QUIT not judged: why, or NULL */
     struct step *steps;
     size_t nsteps;
 };

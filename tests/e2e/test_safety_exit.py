@@ -158,10 +158,10 @@ class Profile(E2ETestCase):
 
     def test_noop_200_passes_under_rfc821_warns_under_rfc5321(self):
         scenario = {"rules": [{"match": "^NOOP", "reply": "200 ok\r\n"}]}
-        old = self.run_smtpspec(scenario, "replies", "--case", "replies.noop",
+        old = self.run_smtpspec(scenario, "rfc821", "--case", "rfc821.noop",
                                 "--profile", "rfc821")
         new = self.run_smtpspec(scenario, "replies", "--case", "replies.noop")
-        c821 = self.assertCase(old, "replies.noop", "pass")
+        c821 = self.assertCase(old, "rfc821.noop", "pass")
         ex821 = exchange(c821, "NOOP")
         self.assertIn(200, ex821["allowed"])
         self.assertEqual(ex821["verdict"], "pass")

@@ -79,9 +79,9 @@ class Error421(E2ETestCase):
     def test_421_under_rfc821_profile_is_error(self):
         scenario = {"rules": [{"match": "^QUIT", "reply": "421 bye\r\n",
                                "then_close": True}]}
-        run = self.run_smtpspec(scenario, "ten", "--case", "ten.quit",
+        run = self.run_smtpspec(scenario, "rfc821", "--case", "rfc821.quit",
                                 "--profile", "rfc821")
-        self.assertCase(run, "ten.quit", "error", "421")
+        self.assertCase(run, "rfc821.quit", "error", "421")
         self.assertEqual(run.rc, 3)
 
 

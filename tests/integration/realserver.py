@@ -25,9 +25,10 @@ import jsonschema
 SRC = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 BIN = os.environ.get("SMTPSPEC", "./smtpspec")
 
+# Two recipients each, so that the case that needs two (--rcpt twice) runs.
 RCPT = {
-    "aiosmtpd": "smtpspec@aiosmtpd.test",
-    "postfix": "smtpspec@smtpspec-postfix.test",
+    "aiosmtpd": ("smtpspec@aiosmtpd.test", "smtpspec2@aiosmtpd.test"),
+    "postfix": ("smtpspec@smtpspec-postfix.test", "smtpspec2@smtpspec-postfix.test"),
 }
 
 
@@ -59,7 +60,8 @@ def read_expected(path, expected):
 def run_probe(server, port, workdir):
     report = os.path.join(workdir, "report.json")
     junit = os.path.join(workdir, "report.xml")
-    cmd = [BIN, "--suites-dir", os.path.join(SRC, "suites"), "--rcpt", RCPT[server],
+    first, second = RCPT[server]
+    cmd = [BIN, "--suites-dir", os.path.join(SRC, "suites"), "--rcpt", first, "--rcpt", second,
            "--timeout", "10", "-j", "4", "--json", report, "--junit", junit,
            f"smtp://127.0.0.1:{port}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

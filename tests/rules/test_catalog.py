@@ -472,9 +472,9 @@ class ReadmeTable(unittest.TestCase):
         rules, _ = rulecheck.load_catalog()
         with open(os.path.join(rulecheck.ROOT, "README.md"), encoding="utf-8") as f:
             readme = f.read()
-        self.assertIn(rulecheck.readme_table(rules), readme,
-                      "README.md's rule table is stale: paste "
-                      "`python3 tests/rules/rulecheck.py --readme` into it")
+        self.assertTrue(rulecheck.readme_table(rules) in readme,
+                        "README.md's rule table is stale: paste "
+                        "`python3 tests/rules/rulecheck.py --readme` into it")
 
 if __name__ == "__main__":
     unittest.main()

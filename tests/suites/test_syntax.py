@@ -70,8 +70,10 @@ DEVIATIONS = {
                                  (rules(rule("^XYZZY", 500, then_close=True)),
                                   "fail", CLOSE_ON_UNKNOWN)],
     "unknown-private-verb": [(rules(rule("^XSMTPSPEC", 502)), "warn", UNKNOWN)],
+    # a header-like line may be taken for an attack (§7.8): the close is
+    # not judged, the 221 (not 500) is
     "unknown-verb-with-colon": [(rules(rule("^MAILFROM", 221, then_close=True)),
-                                 "fail", CLOSE_ON_UNKNOWN),
+                                 "warn", UNKNOWN),
                                 (rules(rule("^MAILFROM", 503)), "warn", UNKNOWN)],
     # MAIL syntax: taking it is info
     "mail-no-colon": lenient("^MAIL FROM <"),
@@ -144,7 +146,11 @@ DEVIATIONS = {
                    ({"max_line": 100000}, "pass", "")],
     # case of verbs and keywords
     "lowercase-helo": [(rules(rule("(?-i:^helo)", 500)), "fail", VERBS),
-                       refused_control("(?-i:^HELO)", 502)],
+                       # HELO refused in any case: the control (after the
+                       # probe) voids the probe's verdict
+                       refused_control("^HELO", 502),
+                       # the probe accepted: the control after it is moot
+                       (rules(rule("(?-i:^HELO)", 502)), "pass", None)],
     "lowercase-mail": [(rules(rule("(?-i:^mail)", 500)), "fail", VERBS),
                        refused_control("(?-i:^MAIL)")],
     "lowercase-rcpt": [(rules(rule("(?-i:^rcpt)", 502)), "fail", VERBS),

@@ -70,7 +70,9 @@ static void test_rfc5321(void)
     check_rule(P, 0, "MAIL", 501, OK);
     check_rule(P, 0, "MAIL", 421, OK);
     check_rule(P, 0, "MAIL", 220, R_CMD);
-    check_rule(P, 0, "MAIL", 556, R_LISTED);    /* RFC 7504, not in RFC 5321's lists */
+    check_rule(P, 0, "MAIL", 259, R_LISTED);    /* in no list of RFC 5321 */
+    check_rule(P, 0, "MAIL", 556, R_CMD);      /* RFC 7504 §5.1 adds it to the lists */
+    check_rule(P, 0, "RCPT", 556, NULL);        /* ... and to RCPT's */
     check_rule(P, 0, "MAIL", 299, R_LISTED);
     check_rule(P, 0, "NOOP", 200, R_LISTED);    /* RFC 876's 200 is not an RFC 5321 code */
     check_rule(P, 0, "GREETING", 220, OK);
@@ -150,8 +152,8 @@ static void test_rfc5321(void)
     static const int greeting[] = { 220, 421, 521, 554 };
     check_allowed(P, 0, "GREETING", greeting, 4);
     check_allowed(P, 1, "GREETING", greeting, 4);
-    static const int noop_refused[] = { 250, 421, 500, 501, 503 };
-    check_allowed(P, 1, "NOOP", noop_refused, 5);
+    static const int noop_refused[] = { 250, 421, 500, 501, 503, 521 };
+    check_allowed(P, 1, "NOOP", noop_refused, 6);
     static const int unknown[] = { 421, 500, 501 };
     check_allowed(P, 0, "UNKNOWN", unknown, 3);
     static const int data[] = { 354, 421, 451, 500, 501, 503, 554 };

@@ -29,6 +29,7 @@ static const struct {
     { "5321-4.2-reply-line-abnf", "ABNF" },
     { "5321-4.2.1-multiline-same-code", "MUST" },
     { "5321-2.3.8-crlf-only", "MUST NOT" },
+    { "5321-4.2-textstring-abnf", "ABNF" },
     { "5321-4.2.1-sp-after-code", "SHOULD" },
     { "5321-4.5.3.1-size-limits", "SHOULD" },
     { "5321-4.3.1-command-codes", "SHOULD" },
@@ -182,7 +183,7 @@ static void test_syntax(void)
     check_clean(&j, "greeting 220", "GREETING", S("220 x.example ESMTP\r\n"));
 
     check_one(&j, "bare LF", "NOOP", S("250 OK\n"), "5321-2.3.8-crlf-only", V_FAIL);
-    check_one(&j, "bare CR", "NOOP", S("250 O\rK\r\n"), "5321-2.3.8-crlf-only", V_FAIL);
+    check_one(&j, "bare CR", "NOOP", S("250 O\rK\r\n"), "5321-4.2-textstring-abnf", V_FAIL);
     check_one(&j, "code only", "NOOP", S("250\r\n"), "5321-4.2.1-sp-after-code", V_WARN);
     check_one(&j, "no separator", "NOOP", S("250x\r\n"), "5321-4.2-reply-line-abnf", V_FAIL);
     check_one(&j, "unterminated", "NOOP", S("250 OK"), "5321-4.2-reply-line-abnf", V_FAIL);
@@ -259,7 +260,8 @@ static void test_codes(void)
     check_one(&j, "greeting 500", "GREETING", S("500 x\r\n"), "5321-4.3.1-command-codes",
               V_WARN);
     check_one(&j, "NOOP 200", "NOOP", S("200 ok\r\n"), "5321-4.2-listed-codes", V_WARN);
-    check_one(&j, "MAIL 556", "MAIL", S("556 no\r\n"), "5321-4.2-listed-codes", V_WARN);
+    check_one(&j, "MAIL 259", "MAIL", S("259 no\r\n"), "5321-4.2-listed-codes", V_WARN);
+    check_one(&j, "MAIL 556", "MAIL", S("556 no\r\n"), "5321-4.3.1-command-codes", V_WARN);
     check_one(&j, "unknown 502", "UNKNOWN", S("502 no\r\n"), "5321-4.2.4-unrecognized-500",
               V_WARN);
     check_one(&j, "unknown 250", "UNKNOWN", S("250 ok\r\n"), "5321-4.2.4-unrecognized-500",
@@ -429,6 +431,33 @@ static void test_close(void)
                    "close after the greeting: message says 'the greeting'");
     exchange_free(&ex);
 
+    /* after a 521 greeting the server may close (RFC 7504 §3): a note */
+    struct judge_ctx j521 = ctx5321();
+    j521.refused = 521;
+    ex_init(&ex, "MAIL", NULL, 0);
+    judge_close(&j521, &ex, 0);
+    tap_result_(ex.nfindings == 1 && ex.findings[0].rule == NULL && ex.verdict == V_PASS,
+                "close after a 521 greeting: a note, not judged", "got %s", show(&ex));
+    exchange_free(&ex);
+    struct judge_ctx j554 = ctx5321();
+    j554.refused = 554;
+    ex_init(&ex, "MAIL", NULL, 0);
+    judge_close(&j554, &ex, 0);
+    tap_result_(find(&ex, "5321-3.8-no-close", V_FAIL) == 0,
+                "close after a 554 greeting: still no-close", "got %s", show(&ex));
+    exchange_free(&ex);
+
+    /* a case whose probe may look like an attack (close-permitted) */
+    struct judge_ctx jp = ctx5321();
+    jp.close_permitted = "looks like an attack";
+    ex_init(&ex, "UNKNOWN", S("221 bye\r\n"));
+    judge_close(&jp, &ex, 1);
+    tap_result_(ex.nfindings == 1 && ex.findings[0].rule == NULL && ex.verdict == V_PASS,
+                "close-permitted: the close is a note", "got %s", show(&ex));
+    CHECK_CONTAINS(ex.nfindings ? ex.findings[0].message : NULL, "looks like an attack",
+                   "close-permitted: the note gives the case's reason");
+    exchange_free(&ex);
+
     /* the same close under rfc821 cites the same rules */
     struct judge_ctx j821 = { .cat = cat, .profile = PROFILE_RFC821 };
     ex_init(&ex, "UNKNOWN", S("500 what\r\n"));
@@ -499,6 +528,44 @@ static void test_expect(void)
     CHECK_CONTAINS(ex.nfindings ? ex.findings[0].message : NULL, "RCPT answered 250, expected 503",
                    "expect: the message says what was answered and expected");
     CHECK_CONTAINS(ex.reason.data, "[t-must]", "expect: the reason names the rule");
+    exchange_free(&ex);
+
+    /* 530 explained by an advertised extension: a policy refusal, skip */
+    struct judge_ctx jauth = ctx5321();
+    jauth.keywords = "AUTH";
+    step_init(&st, STEP_EXPECT, "503", c503, 1, "t-must");
+    ex_init(&ex, "RCPT", S("530 authentication required\r\n"));
+    judge_reply(&jauth, &ex);
+    judge_expect(&jauth, &ex, &st);
+    tap_result_(ex.verdict == V_SKIP && find(&ex, "t-must", V_FAIL) < 0,
+                "530 with AUTH advertised: skip, the expect does not judge it", "got %s",
+                show(&ex));
+    exchange_free(&ex);
+    ex_init(&ex, "RCPT", S("530 authentication required\r\n"));
+    judge_reply(&j, &ex);
+    judge_expect(&j, &ex, &st);
+    tap_result_(find(&ex, "t-must", V_FAIL) >= 0,
+                "530 without AUTH or STARTTLS advertised: the expect judges it", "got %s",
+                show(&ex));
+    exchange_free(&ex);
+
+    /* a failed expect replaces the code table's weaker finding (one reply,
+     * one behaviour) */
+    static const int c221[] = { 221 };
+    step_init(&st, STEP_EXPECT, "221", c221, 1, "t-must");
+    ex_init(&ex, "QUIT", S("250 ok\r\n"));
+    judge_reply(&j, &ex);
+    judge_expect(&j, &ex, &st);
+    tap_result_(ex.nfindings == 1 && find(&ex, "t-must", V_FAIL) == 0,
+                "QUIT 250, expect 221 (MUST): only the expect's finding", "got %s", show(&ex));
+    exchange_free(&ex);
+    step_init(&st, STEP_EXPECT, "221", c221, 1, "t-may");
+    ex_init(&ex, "QUIT", S("250 ok\r\n"));
+    judge_reply(&j, &ex);
+    judge_expect(&j, &ex, &st);
+    tap_result_(ex.nfindings == 2 && find(&ex, "5321-4.3.1-command-codes", V_WARN) >= 0,
+                "QUIT 250, expect 221 (MAY): the stronger code-table finding stays", "got %s",
+                show(&ex));
     exchange_free(&ex);
 
     /* the greeting is named as such */

@@ -292,7 +292,7 @@ static void test_defect_info(void)
         [RD_NO_SEPARATOR] = "5321-4.2-reply-line-abnf",
         [RD_CODE_MISMATCH] = "5321-4.2.1-multiline-same-code",
         [RD_BARE_LF] = "5321-2.3.8-crlf-only",
-        [RD_BARE_CR] = "5321-2.3.8-crlf-only",
+        [RD_BARE_CR] = "5321-4.2-textstring-abnf",
         [RD_UNTERMINATED] = "5321-4.2-reply-line-abnf",
         [RD_LONG_LINE] = "5321-4.5.3.1-size-limits",
         [RD_CODE_ONLY] = "5321-4.2.1-sp-after-code",
