@@ -446,6 +446,8 @@ static const char *breaks_rule(const char *cmd, const struct codes_ctx *ctx, int
         return "821-4.3-command-codes";
     if (strcmp(cmd, CMD_UNKNOWN) == 0)
         return "5321-4.2.4-unrecognized-500";
+    if (strcmp(cmd, "EHLO") == 0 && code >= 500)
+        return "5321-4.1.4-ehlo-refusal-codes";
     if (!listed_in_5321(code))
         return "5321-4.2-listed-codes";
     return "5321-4.3.1-command-codes";

@@ -21,7 +21,7 @@
 
 static const char *const codes_rules[] = {
     "5321-4.3.1-command-codes", "5321-4.2-listed-codes", "5321-4.2.4-unrecognized-500",
-    "821-4.3-command-codes",
+    "5321-4.1.4-ehlo-refusal-codes", "821-4.3-command-codes",
 };
 
 static void add(struct exchange *ex, enum verdict v, const struct rule *rule,
@@ -141,6 +141,18 @@ void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct s
         exchange_drop_rule(ex, table);
 }
 
+/* Did an exchange before ex get more than one reply? */
+static int out_of_step(const struct judge_ctx *j, const struct exchange *ex)
+{
+    const struct case_result *r = j->so_far;
+    for (size_t i = 0; r && i < r->nex && &r->ex[i] != ex; i++)
+        for (size_t k = 0; k < r->ex[i].nfindings; k++)
+            if (r->ex[i].findings[k].rule &&
+                strcmp(r->ex[i].findings[k].rule->id, R_ONE_REPLY) == 0)
+                return 1;
+    return 0;
+}
+
 void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied)
 {
     char msg[512];
@@ -158,6 +170,11 @@ void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied)
             "greeting it may (RFC 7504 §3)");
         return;
     }
+    if (out_of_step(j, ex)) {
+        add(ex, V_PASS, NULL, "note: the server closed the connection after its replies "
+            "got out of step with the commands; the close is not judged");
+        return;
+    }
     if (j->close_permitted) {
         add(ex, V_PASS, NULL, "note: the server closed the connection, which this case "
             "does not judge: %s", j->close_permitted);
@@ -170,6 +187,15 @@ void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied)
         snprintf(msg, sizeof msg, "the server closed the connection without a reply to %s "
                  "(no QUIT, no 421)", cmd_name(ex));
     broken(j, ex, unknown ? R_CLOSE_ON_UNKNOWN : R_NO_CLOSE, msg);
+}
+
+void judge_no_more(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
+                   size_t n)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "after its reply to %s the server sent %zu more bytes: a "
+             "further reply", cmd_name(ex), n);
+    broken(j, ex, st->rule->id, msg);
 }
 
 void judge_extra_reply(const struct judge_ctx *j, struct exchange *ex, size_t n)

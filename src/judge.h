@@ -19,6 +19,7 @@ struct judge_ctx {
     enum profile profile;
     int refused;                /* the refusing greeting, 554 or 521; else 0 */
     const char *close_permitted;/* the case's close-permitted reason, or NULL */
+    const struct case_result *so_far;   /* the case's exchanges until now, or NULL */
     const char *keywords;       /* discovery EHLO keywords, may be NULL */
     int extended;               /* this connection's EHLO got 250 (no HELO since) */
 };
@@ -36,8 +37,11 @@ void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct s
 
 /* The server closed the connection at ex, before any QUIT and without a
  * 421.  replied: ex had its reply, and the close came after it.  Not a
- * finding after a 521 greeting (RFC 7504 §3 lets the server close) or in
- * a case whose probe a server may take for an attack (close-permitted). */
+ * finding after a 521 greeting (RFC 7504 §3 lets the server close), in a
+ * case whose probe a server may take for an attack (close-permitted), or
+ * once the replies are out of step with the commands (an earlier
+ * exchange got more than one reply): what the server then answers is no
+ * longer what it was asked. */
 void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied);
 
 /* n more bytes came after ex's complete reply to a single command line. */
@@ -50,6 +54,11 @@ void judge_not_closed(const struct judge_ctx *j, struct exchange *ex,
 /* expect-keyword KW RULE: advertised is whether the EHLO reply lists KW. */
 void judge_keyword(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
                    int advertised);
+
+/* expect-no-more RULE: n more bytes (a further reply) came after ex's
+ * reply, where the case expects none. */
+void judge_no_more(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
+                   size_t n);
 
 /* expect-within SECS RULE: the reply's elapsed time. */
 void judge_within(const struct judge_ctx *j, struct exchange *ex, const struct step *st);

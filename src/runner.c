@@ -476,10 +476,34 @@ static void remember(struct case_run *r, size_t exi, const struct rule *rule, si
     }
 }
 
+/* Waits a moment for anything more after the last reply: a further reply
+ * is judged by the step's rule (and consumed), a close ends the case. */
+static int step_expect_no_more(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    if (!ex || !ex->has_reply)
+        return -1;
+    size_t n = session_drain(&r->sess, SETTLE_LIKELY_MS);
+    if (n) {
+        struct buf *p = &r->sess.pending;
+        transcript(r, "S:", p->data, p->len);
+        buf_append(&ex->received, p->data, p->len);
+        judge_no_more(&r->jc, ex, st, n);
+        buf_consume(p, p->len);
+    }
+    if (r->sess.closed == IO_OK)
+        return 0;
+    ex->closed = r->sess.closed == IO_EOF ? CLOSE_CLEAN : CLOSE_RESET;
+    if (!n)     /* a close after a further reply is the server's answer to it */
+        judge_close(&r->jc, ex, 1);
+    r->gone = 1;
+    return -1;
+}
+
 static int judging_step(enum step_kind k)
 {
     return k == STEP_EXPECT || k == STEP_EXPECT_CLOSE || k == STEP_CHECK ||
-           k == STEP_EXPECT_KEYWORD || k == STEP_EXPECT_WITHIN;
+           k == STEP_EXPECT_KEYWORD || k == STEP_EXPECT_WITHIN || k == STEP_EXPECT_NO_MORE;
 }
 
 static int dispatch_step(struct case_run *r, const struct step *st);
@@ -507,6 +531,7 @@ static int dispatch_step(struct case_run *r, const struct step *st)
     case STEP_CHECK: return step_check(r, st);
     case STEP_EXPECT_KEYWORD: return step_expect_keyword(r, st);
     case STEP_EXPECT_WITHIN: return step_expect_within(r, st);
+    case STEP_EXPECT_NO_MORE: return step_expect_no_more(r, st);
     }
     return -1;
 }
@@ -639,7 +664,7 @@ static void run_case(const struct run_config *cfg, const struct server_info *inf
     char buf[256];
     r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile,
                                .keywords = info->keywords,
-                               .close_permitted = def->close_permitted };
+                               .close_permitted = def->close_permitted, .so_far = res };
     long long started = clock_ms();
     memset(res, 0, sizeof *res);
     res->def = def;

@@ -530,6 +530,12 @@ static int d_expect_close(struct parser *p, const char *arg)
     return st ? parse_rule(p, arg, "expect-close", st) : -1;
 }
 
+static int d_expect_no_more(struct parser *p, const char *arg)
+{
+    struct step *st = new_step(p, STEP_EXPECT_NO_MORE);
+    return st ? parse_rule(p, arg, "expect-no-more", st) : -1;
+}
+
 static int d_check(struct parser *p, const char *arg)
 {
     struct step *st = new_step(p, STEP_CHECK);
@@ -692,6 +698,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
         { "require", IN_HEAD | IN_STEPS }, { "control", IN_HEAD | IN_STEPS },
         { "check", IN_HEAD | IN_STEPS },
         { "expect-keyword", IN_HEAD | IN_STEPS }, { "expect-within", IN_HEAD | IN_STEPS },
+        { "expect-no-more", IN_HEAD | IN_STEPS },
     };
     unsigned here = p->state == PS_SUITE ? IN_SUITE : p->state == PS_CASE_HEAD ? IN_HEAD : IN_STEPS;
     size_t i;
@@ -726,6 +733,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "check")) return d_check(p, arg);
     if (!strcmp(word, "expect-keyword")) return d_expect_keyword(p, arg);
     if (!strcmp(word, "expect-within")) return d_expect_within(p, arg);
+    if (!strcmp(word, "expect-no-more")) return d_expect_no_more(p, arg);
     return d_expect_close(p, arg);
 }
 

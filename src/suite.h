@@ -64,7 +64,8 @@ enum step_kind {
     STEP_CONTROL,       /* a control: unless accepted, the case is inconclusive */
     STEP_CHECK,         /* a content check of the last reply (ehlo.h) */
     STEP_EXPECT_KEYWORD,/* the server advertised a keyword in EHLO */
-    STEP_EXPECT_WITHIN  /* the last reply came within a time */
+    STEP_EXPECT_WITHIN, /* the last reply came within a time */
+    STEP_EXPECT_NO_MORE /* nothing more comes after the last reply */
 };
 
 struct step {

@@ -82,8 +82,9 @@ DEVIATIONS = {
          "5321-2.4-verbs-any-case"),
         (rules(rule("(?-i:^ehlo )", 502, text="not implemented")), "fail",
          "5321-2.4-verbs-any-case"),
-        # a second EHLO may be refused (§4.1.4): not blamed on the case
-        (second_ehlo(503, "already said hello"), "warn", "5321-4.3.1-command-codes"),
+        # a second EHLO may be refused (§4.1.4), but with 501, 500, 502 or
+        # 550: a 503 breaks that MUST (automatic, not the case's rule)
+        (second_ehlo(503, "already said hello"), "fail", "5321-4.1.4-ehlo-refusal-codes"),
         (second_ehlo(550, "already said hello"), "pass", None),
         # lower case accepted... no: every EHLO refused with 550, which is
         # not "not recognized": the probe passes, and the control after it
@@ -108,8 +109,8 @@ DEVIATIONS = {
         # §4.1.4 lets a server refuse a second EHLO with 501, 500, 502, 550
         (second_ehlo(550, "already said hello"), "pass", None),
         (second_ehlo(502), "pass", None),
-        # 503 is outside EHLO's list: the code table's finding, once
-        (second_ehlo(503, "already said hello"), "warn", "5321-4.3.1-command-codes"),
+        # 503 is not one of them: §4.1.4's MUST, judged automatically, once
+        (second_ehlo(503, "already said hello"), "fail", "5321-4.1.4-ehlo-refusal-codes"),
         (rules({"match": "^EHLO", "state": "ready", "action": "close"}), "fail",
          "5321-3.8-no-close"),
         (rules(rule("^EHLO", 550, text="go away")), "skip", "precondition not met")],

@@ -90,7 +90,9 @@ DEVIATIONS = {
     "mail-domain-underscore": [(accepted("^MAIL.*_"), "fail", INVALID_CHARS)],
     "mail-nul-in-domain": [(accepted("^MAIL.*\x00"), "fail", INVALID_CHARS)],
     "mail-8bit": [({}, "warn", "5321-2.4-8bit-envelope")],
-    "rcpt-domain-underscore": [(accepted("^RCPT.*_", state="mail"), "fail", INVALID_CHARS)],
+    "rcpt-domain-underscore": [(accepted("^RCPT.*_", state=["mail", "rcpt"]), "fail",
+                                INVALID_CHARS),
+                               refused_control("^RCPT TO:<postmaster@smtpspec")],
     # RCPT syntax: taking it is info
     "rcpt-no-colon": lenient("^RCPT TO <", state="mail"),
     "rcpt-no-brackets": lenient("^RCPT TO:Postmaster", state="mail"),

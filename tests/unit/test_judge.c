@@ -35,6 +35,7 @@ static const struct {
     { "5321-4.3.1-command-codes", "SHOULD" },
     { "5321-4.2-listed-codes", "SHOULD" },
     { "5321-4.2.4-unrecognized-500", "SHOULD" },
+    { "5321-4.1.4-ehlo-refusal-codes", "MUST" },
     { "821-4.3-command-codes", "must" },
     { "5321-4.2-one-reply", "MUST" },
     { "5321-3.8-no-close", "MUST NOT" },
@@ -446,6 +447,27 @@ static void test_close(void)
     tap_result_(find(&ex, "5321-3.8-no-close", V_FAIL) == 0,
                 "close after a 554 greeting: still no-close", "got %s", show(&ex));
     exchange_free(&ex);
+
+    /* replies out of step: an earlier exchange got two replies, so a later
+     * close is a note */
+    {
+        struct case_result res;
+        struct exchange exs[2];
+        memset(&res, 0, sizeof res);
+        ex_init(&exs[0], "NOOP", S("250 ok\r\n"));
+        judge_extra_reply(&j, &exs[0], 10);
+        ex_init(&exs[1], "NOOP", NULL, 0);
+        res.ex = exs;
+        res.nex = 2;
+        struct judge_ctx js = ctx5321();
+        js.so_far = &res;
+        judge_close(&js, &exs[1], 0);
+        tap_result_(exs[1].nfindings == 1 && exs[1].findings[0].rule == NULL &&
+                    exs[1].verdict == V_PASS, "close after replies got out of step: a note",
+                    "got %s", show(&exs[1]));
+        exchange_free(&exs[0]);
+        exchange_free(&exs[1]);
+    }
 
     /* a case whose probe may look like an attack (close-permitted) */
     struct judge_ctx jp = ctx5321();

@@ -531,6 +531,11 @@ static const struct bad_case bad_cases[] = {
       "a quoted reason is no longer taken" },
     { "expect-within without rule", HEAD "send NOOP\nexpect-within 5\n", 6,
       "expect-within ends with the id of the rule" },
+    { "expect-no-more without rule", HEAD "send NOOP\nexpect-no-more\n", 6,
+      "expect-no-more ends with the id of the rule" },
+    { "close-permitted without reason", HEAD "close-permitted\n", 5,
+      "close-permitted needs one quoted reason" },
+    { "needs rcpt2 extra", HEAD "needs rcpt2 now\n", 5, "needs takes:" },
     /* require and control: codes and a quoted reason, no rule */
     { "require without reason", HEAD "send NOOP\nrequire 250\n", 6,
       "require needs one quoted reason" },
@@ -621,7 +626,8 @@ static void test_newer_steps(void)
         "expect 2xx,!250 r-should\n"
         "check ehlo-keywords\n"
         "expect-keyword starttls r-should\n"
-        "expect-within 0.25 r-must\n";
+        "expect-within 0.25 r-must\n"
+        "expect-no-more r-should\n";
     struct suite *s = NULL;
     char err[512] = "";
     int rc = suite_parse("n", text, sizeof text - 1, &s, err, sizeof err);
@@ -631,8 +637,10 @@ static void test_newer_steps(void)
         return;
     }
     const struct step *st = s->cases[0].steps;
-    CHECK_INT(s->cases[0].nsteps, 6, "newer steps: 6 steps");
-    if (s->cases[0].nsteps == 6) {
+    CHECK_INT(s->cases[0].nsteps, 7, "newer steps: 7 steps");
+    if (s->cases[0].nsteps == 7) {
+        CHECK_INT(st[6].kind, STEP_EXPECT_NO_MORE, "expect-no-more step");
+        CHECK_STR(st[6].rule_id, "r-should", "expect-no-more rule");
         CHECK(codeset_has(&st[1].codes, 200) && codeset_has(&st[1].codes, 599) &&
               codeset_has(&st[1].codes, 501) && codeset_has(&st[1].codes, 503),
               "!500,!502 keeps 200, 501, 503, 599");
