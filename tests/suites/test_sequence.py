@@ -83,7 +83,13 @@ DEVIATIONS = {
         # control: a server that takes DATA without recipients with 354
         (rules(dict(DATA_354, state="mail")), "skip", "inconclusive")],
     "mail-before-ehlo": [
-        (rules(rule("^MAIL", 501, state="init")), "fail", "5321-4.1.4-out-of-order-503")],
+        (rules(rule("^MAIL", 501, state="init")), "fail", "5321-4.1.4-out-of-order-503"),
+        # the sender is refused after EHLO too: the post-hoc control voids
+        # the verdict on the MAIL before EHLO
+        (rules(rule("^MAIL", 553, state=["init", "ready"])), "skip", "inconclusive"),
+        # EHLO itself refused: the control cannot run, inconclusive too
+        (rules(rule("^MAIL", 501, state="init"), rule("^EHLO", 550)), "skip",
+         "inconclusive")],
     "mail-before-ehlo-keeps-state": [
         (rules(RCPT_WITHOUT_MAIL_OK), "fail", "5321-4.1.4-out-of-order-503"),
         (rules(RCPT_WITHOUT_MAIL_550), "fail", "5321-3.3-rcpt-without-mail")],
