@@ -141,15 +141,23 @@ void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct s
         exchange_drop_rule(ex, table);
 }
 
-/* Did an exchange before ex get more than one reply? */
+static int got_two_replies(const struct exchange *e)
+{
+    for (size_t k = 0; k < e->nfindings; k++)
+        if (e->findings[k].rule && strcmp(e->findings[k].rule->id, R_ONE_REPLY) == 0)
+            return 1;
+    return 0;
+}
+
+/* Did ex, or an exchange before it, get more than one reply? */
 static int out_of_step(const struct judge_ctx *j, const struct exchange *ex)
 {
     const struct case_result *r = j->so_far;
+    if (got_two_replies(ex))
+        return 1;
     for (size_t i = 0; r && i < r->nex && &r->ex[i] != ex; i++)
-        for (size_t k = 0; k < r->ex[i].nfindings; k++)
-            if (r->ex[i].findings[k].rule &&
-                strcmp(r->ex[i].findings[k].rule->id, R_ONE_REPLY) == 0)
-                return 1;
+        if (got_two_replies(&r->ex[i]))
+            return 1;
     return 0;
 }
 

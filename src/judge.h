@@ -39,7 +39,7 @@ void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct s
  * 421.  replied: ex had its reply, and the close came after it.  Not a
  * finding after a 521 greeting (RFC 7504 §3 lets the server close), in a
  * case whose probe a server may take for an attack (close-permitted), or
- * once the replies are out of step with the commands (an earlier
+ * once the replies are out of step with the commands (ex or an earlier
  * exchange got more than one reply): what the server then answers is no
  * longer what it was asked. */
 void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied);

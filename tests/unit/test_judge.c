@@ -465,6 +465,11 @@ static void test_close(void)
         tap_result_(exs[1].nfindings == 1 && exs[1].findings[0].rule == NULL &&
                     exs[1].verdict == V_PASS, "close after replies got out of step: a note",
                     "got %s", show(&exs[1]));
+        /* the close seen right after the extra reply, on the same exchange */
+        judge_close(&js, &exs[0], 1);
+        tap_result_(find(&exs[0], "5321-3.8-no-close", V_FAIL) < 0,
+                    "close right after an extra reply: not judged", "got %s",
+                    show(&exs[0]));
         exchange_free(&exs[0]);
         exchange_free(&exs[1]);
     }
