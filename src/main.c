@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +106,11 @@ static int load_suites(const struct options *o, struct suites *s, char *err, siz
         return load_dir(s, o->suites_dir, err, errlen);
     for (size_t i = 0; i < o->nsuites; i++) {
         const char *name = o->suites[i];
+        if (*name == '\0') {
+            snprintf(err, errlen, "smtpspec: --suite: the name is empty (give a suite "
+                     "name such as basic, or a path)");
+            return -1;
+        }
         int is_path = strchr(name, '/') || has_suffix(name, ".suite");
         char *path = is_path ? strdup(name) : xasprintf("%s/%s.suite", o->suites_dir, name);
         int rc = path ? suites_add(s, path, err, errlen) : -1;
@@ -195,18 +199,15 @@ static void list_cases(const struct suites *s, const struct casedef **cases, siz
     printf("%zu cases\n", n);
 }
 
-/* The report's directory must exist and be writable before we connect. */
-static int check_output(const char *path, char *err, size_t errlen)
+/* A report must be writable before we connect: a file is created beside
+ * it and removed (report.h: check_writable). */
+static int check_output(const char *option, const char *path, char *err, size_t errlen)
 {
-    if (!path)
+    char why[768];
+    if (!path || check_writable(path, why, sizeof why) == 0)
         return 0;
-    char *copy = strdup(path);
-    const char *dir = copy ? dirname(copy) : ".";
-    int ok = access(dir, W_OK) == 0;
-    if (!ok)
-        snprintf(err, errlen, "%s: cannot write into %s: %s", path, dir, strerror(errno));
-    free(copy);
-    return ok ? 0 : -1;
+    snprintf(err, errlen, "%s: %s", option, why);
+    return -1;
 }
 
 static void iso_now(char *out, size_t len)
@@ -344,8 +345,8 @@ int main(int argc, char **argv)
         list_cases(&s, cases, n);
         rc = EXIT_OK;
     } else if (target_parse(o.target, &t, err, sizeof err) != 0 ||
-               check_output(o.json_path, err, sizeof err) != 0 ||
-               check_output(o.junit_path, err, sizeof err) != 0) {
+               check_output("--json", o.json_path, err, sizeof err) != 0 ||
+               check_output("--junit", o.junit_path, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec: %s\n", err);
     } else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "smtpspec: libcurl initialisation failed\n");

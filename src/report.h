@@ -34,6 +34,11 @@ int report_json_write(const struct run_report *r, const char *path, char *err, s
 int report_junit_write(const struct run_report *r, const char *path, char *err, size_t errlen);
 void report_text(const struct run_report *r, FILE *out, int color);
 
+/* Can write_file_atomic write path?  It must not be empty, a directory or
+ * another non-regular file, and a file must be creatable beside it (one is
+ * created and removed).  Returns 0, or -1 with the reason in err. */
+int check_writable(const char *path, char *err, size_t errlen);
+
 /* Writes data to path atomically.  Returns 0 or -1 with err set. */
 int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 

@@ -21,6 +21,7 @@
 #define SUITE_FILE_MAX (4u << 20)   /* a suite file larger than this is refused */
 #define REPEAT_MAX (1ul << 20)
 #define EXPR_LITERAL_MAX (4ul << 20)
+#define VAR_VALUE_MAX 255           /* the longest value an option gives a variable */
 
 static const char *const var_names[VAR_COUNT] = {
     [VAR_HELO] = "helo",
@@ -237,13 +238,14 @@ static int parse_repeat(struct parser *p, const char *s, unsigned long *n, const
     return 0;
 }
 
+/* The most bytes e can expand to: a variable counts as its longest value. */
 static size_t expr_literal_size(const struct bytes_expr *e)
 {
     size_t total = 0;
     for (size_t i = 0; i < e->natoms; i++) {
         size_t one = 0;
         for (size_t j = 0; j < e->atoms[i].nparts; j++)
-            one += e->atoms[i].parts[j].len;
+            one += e->atoms[i].parts[j].var >= 0 ? VAR_VALUE_MAX : e->atoms[i].parts[j].len;
         total += one * e->atoms[i].repeat;
     }
     return total;

@@ -63,6 +63,12 @@ int target_parse(const char *s, struct target *t, char *err, size_t errlen)
     size_t n = strlen(rest);
     if (n > 0 && rest[n - 1] == '/')
         rest[--n] = '\0';
+    char *slash = strchr(rest, '/');
+    if (slash) {
+        snprintf(err, errlen, "target \"%s\": a path (\"%s\") is not allowed; give "
+                 "smtp://host[:port]", s, slash);
+        return -1;
+    }
     char *port = NULL;
     if (rest[0] == '[') {
         char *close = strchr(rest, ']');

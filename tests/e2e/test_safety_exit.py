@@ -153,6 +153,57 @@ class ExitStatus(E2ETestCase):
         self.assertEqual(run.rc, 2)
         self.assertEqual(run.server.connections, 0)
 
+    def assert_refused(self, want, *args, suite="replies"):
+        """smtpspec exits 2 with exactly the message want, having made no
+        connection and written no report."""
+        run = self.run_smtpspec(None, suite, *args, reports=False)
+        self.assertEqual(run.rc, 2, run.stderr)
+        self.assertEqual(run.server.connections, 0)
+        self.assertEqual(run.stderr.strip(), want)
+        return run
+
+    def test_2_report_path_is_a_directory(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assert_refused("smtpspec: --json: %s: is a directory" % d, "--json", d)
+
+    def test_2_report_path_empty(self):
+        self.assert_refused("smtpspec: --junit: the path is empty", "--junit", "")
+
+    def test_2_report_directory_missing(self):
+        self.assert_refused("smtpspec: --json: /nonexistent-dir/r.json: the directory "
+                            "/nonexistent-dir does not exist", "--json", "/nonexistent-dir/r.json")
+
+    def test_2_report_path_a_special_file(self):
+        # as root, renaming a report over /dev/null would replace the device
+        self.assert_refused("smtpspec: --json: /dev/null: exists and is not a regular file",
+                            "--json", "/dev/null")
+        self.assertTrue(os.path.exists("/dev/null") and
+                        not os.path.isfile("/dev/null"), "/dev/null is still a device")
+
+    def test_2_report_directory_unwritable(self):
+        # /proc takes no new files, even for root
+        self.assert_refused("smtpspec: --json: /proc/r.json: cannot create a file in /proc: "
+                            "No such file or directory", "--json", "/proc/r.json")
+
+    def test_2_empty_suite_name(self):
+        self.assert_refused("smtpspec: --suite: the name is empty (give a suite name such "
+                            "as basic, or a path)", "--suite", "", suite=None)
+
+    def test_2_target_with_a_path(self):
+        run = self.run_smtpspec(None, "replies", target="smtp://127.0.0.1:25/x", reports=False)
+        self.assertEqual(run.rc, 2)
+        self.assertEqual(run.stderr.strip(), 'smtpspec: target "127.0.0.1:25/x": a path '
+                         '("/x") is not allowed; give smtp://host[:port]')
+
+    def test_2_variable_repeated_past_the_expression_limit(self):
+        # a 99-byte line that would expand to 255 MiB: each ${helo} counts
+        # as its longest value (255 bytes)
+        text = 'suite t\ntitle T\ncase a\ntitle A\nsend "${helo}"*1048576\n'
+        run = self.run_smtpspec(None, text, reports=False)
+        self.assertEqual(run.rc, 2)
+        self.assertEqual(run.server.connections, 0)
+        self.assertIn(":5: expression longer than 4194304 bytes", run.stderr)
+
 
 class Profile(E2ETestCase):
 

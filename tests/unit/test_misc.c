@@ -325,6 +325,9 @@ static void test_target(void)
     check_target_bad("h:-25", "port must be 1..65535");
     check_target_bad("h:25x", "port must be 1..65535");
     check_target_bad("h:1:2", "port must be 1..65535");
+    check_target_bad("smtp://h:25/x", "a path (\"/x\") is not allowed");
+    check_target_bad("smtp://h/x", "a path (\"/x\") is not allowed");
+    check_target_bad("smtp://[::1]:25/x", "a path (\"/x\") is not allowed");
     check_target_bad("[::1", "bad IPv6 literal");
     check_target_bad("[::1]x", "bad IPv6 literal");
     check_target_bad("[]", "bad IPv6 literal");
