@@ -244,6 +244,7 @@ static void setup_config(const struct options *o, const struct target *t, struct
     cfg->limits.reply_max = o->max_reply;
     cfg->limits.lines_max = 1000;
     cfg->jobs = o->jobs;
+    cfg->max_connect_failures = o->max_connect_failures;
     cfg->transcript = o->verbose ? stderr : NULL;
 }
 

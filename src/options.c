@@ -11,7 +11,7 @@ enum {
     O_SUITE = 256, O_CASE, O_LIST, O_LIST_CODES, O_JSON, O_JUNIT, O_HELO,
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
-    O_RULES_DIR, O_LIST_RULES, O_DOMAIN
+    O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES
 };
 
 static const struct option longopts[] = {
@@ -23,6 +23,7 @@ static const struct option longopts[] = {
     { "rules-dir", required_argument, NULL, O_RULES_DIR },
     { "list-rules", no_argument, NULL, O_LIST_RULES },
     { "domain", required_argument, NULL, O_DOMAIN },
+    { "max-connect-failures", required_argument, NULL, O_MAX_CONNECT_FAILURES },
     { "json", required_argument, NULL, O_JSON },
     { "junit", required_argument, NULL, O_JUNIT },
     { "helo", required_argument, NULL, O_HELO },
@@ -76,6 +77,8 @@ void options_usage(FILE *out)
 "  --max-line BYTES      longest reply line read (default 8192)\n"
 "  --max-reply BYTES     largest reply read (default 262144)\n"
 "  -j, --jobs N          cases run at once, each on its own connection (1-64)\n"
+"  --max-connect-failures N  stop after N connections in a row that fail or\n"
+"                        get no greeting (0-1000, 0: never; default 3)\n"
 "Output:\n"
 "  --json FILE           write the JSON report\n"
 "  --junit FILE          write a JUnit XML report\n"
@@ -148,6 +151,12 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     case O_LIST_CODES: o->list_codes = 1; return 0;
     case O_RULES_DIR: o->rules_dir = arg; return 0;
     case O_LIST_RULES: o->list_rules = 1; return 0;
+    case O_MAX_CONNECT_FAILURES:
+        if (parse_size(arg, 0, 1000, &sz) != 0)
+            return bad(err, errlen, "--max-connect-failures: \"%s\" is not a number from 0 "
+                       "to 1000", arg);
+        o->max_connect_failures = (int)sz;
+        return 0;
     case O_DOMAIN: o->domain = arg; return check_value("--domain", arg, 255, err, errlen);
     case O_JSON: o->json_path = arg; return 0;
     case O_JUNIT: o->junit_path = arg; return 0;
@@ -203,6 +212,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
     o->connect_timeout_ms = 30000;
     o->profile = PROFILE_RFC5321;
     o->jobs = 1;
+    o->max_connect_failures = 3;
     o->color = -1;
     o->max_line = 8192;
     o->max_reply = 262144;

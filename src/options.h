@@ -29,6 +29,7 @@ struct options {
     enum profile profile;
     int strict;
     int jobs;
+    int max_connect_failures;       /* circuit breaker; 0 = never */
     int verbose;
     int color;                      /* -1 auto, 0 off */
     int insecure;

@@ -36,6 +36,7 @@ struct case_run {
     struct judge_ctx jc;
     struct session sess;
     int connected;
+    int greeted;            /* a complete greeting came */
     int refused;            /* greeting was 554 or 521 */
     int data_mode;          /* a 354 was received and not yet ended */
     int lockstep;           /* every reply asked for has been read */
@@ -569,8 +570,13 @@ static int open_case(struct case_run *r)
 {
     char err[512];
     if (!r->info->connected) {
-        case_finding(r, V_ERROR, "%s", r->info->connect_error ? r->info->connect_error
-                                                                : "could not connect");
+        case_finding(r, V_ERROR, "not run: the discovery connection failed (%s)",
+                     r->info->connect_error ? r->info->connect_error : "could not connect");
+        return -1;
+    }
+    if (r->info->greeting_code < 0) {
+        case_finding(r, V_ERROR, "not run: the discovery connection got no complete "
+                     "greeting, so smtpspec made no more connections");
         return -1;
     }
     long long started = clock_ms();
@@ -580,7 +586,9 @@ static int open_case(struct case_run *r)
     }
     r->connected = 1;
     struct exchange *ex = new_exchange(r, CMD_GREETING);
-    if (!ex || read_reply(r, ex, started) != 0)
+    int got = ex ? read_reply(r, ex, started) : -1;
+    r->greeted = ex && ex->has_reply;   /* a 421 greeting is an answer too */
+    if (got != 0)
         return -1;
     int code = ex->reply.code;
     r->refused = code == 554 || code == 521;
@@ -657,9 +665,13 @@ static void conclude(struct case_run *r)
     }
 }
 
-static void run_case(const struct run_config *cfg, const struct server_info *info,
-                     const struct casedef *def, struct case_result *res)
+/* How a case's connection went, for the circuit breaker. */
+enum contact { CONTACT_NONE, CONTACT_OK, CONTACT_FAILED };
+
+static enum contact run_case(const struct run_config *cfg, const struct server_info *info,
+                             const struct casedef *def, struct case_result *res)
 {
+    enum contact contact = CONTACT_NONE;
     struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res };
     char buf[256];
     r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile,
@@ -677,10 +689,24 @@ static void run_case(const struct run_config *cfg, const struct server_info *inf
             if (run_step(&r, &def->steps[r.step]) != 0)
                 break;
     }
+    if (!skip && info->connected && info->greeting_code >= 0)
+        contact = r.greeted ? CONTACT_OK : CONTACT_FAILED;
     teardown(&r);
     conclude(&r);
     free(r.case_reason);
     res->duration_ms = (long)(clock_ms() - started);
+    return contact;
+}
+
+/* A case the circuit breaker stopped: an error, with no connection. */
+static void not_run(const struct run_config *cfg, const struct casedef *def,
+                    struct case_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->def = def;
+    res->verdict = V_ERROR;
+    res->reason = xasprintf("not run: %d connections in a row failed or got no greeting "
+                            "(see --max-connect-failures)", cfg->max_connect_failures);
 }
 
 /* ---- discovery ---------------------------------------------------------- */
@@ -726,11 +752,11 @@ void runner_discover(const struct run_config *cfg, struct server_info *info)
     r.connected = 1;
     snprintf(info->peer, sizeof info->peer, "%s", conn_peer(r.sess.conn));
     struct exchange *ex = new_exchange(&r, CMD_GREETING);
-    if (ex && read_reply(&r, ex, clock_ms()) == 0) {
+    if (ex) {
+        read_reply(&r, ex, clock_ms());
         buf_append(&info->greeting, ex->received.data, ex->received.len);
-        info->greeting_code = ex->reply.code;
-    } else if (ex) {
-        buf_append(&info->greeting, ex->received.data, ex->received.len);
+        if (ex->has_reply)      /* a complete greeting, 421 included */
+            info->greeting_code = ex->reply.code;
     }
     /* Only a server that offers a session is asked for its extensions. */
     if (ex && info->greeting_code == 220) {
@@ -760,6 +786,8 @@ struct pool {
     struct case_result *results;
     size_t n;
     size_t next;
+    int failures;           /* consecutive failed connections */
+    int tripped;            /* the circuit breaker stopped the run */
     pthread_mutex_t lock;
 };
 
@@ -769,10 +797,22 @@ static void *worker(void *arg)
     for (;;) {
         pthread_mutex_lock(&p->lock);
         size_t i = p->next < p->n ? p->next++ : p->n;
+        int tripped = p->tripped;
         pthread_mutex_unlock(&p->lock);
         if (i >= p->n)
             return NULL;
-        run_case(p->cfg, p->info, p->cases[i], &p->results[i]);
+        if (tripped) {
+            not_run(p->cfg, p->cases[i], &p->results[i]);
+            continue;
+        }
+        enum contact c = run_case(p->cfg, p->info, p->cases[i], &p->results[i]);
+        pthread_mutex_lock(&p->lock);
+        if (c == CONTACT_OK)
+            p->failures = 0;
+        else if (c == CONTACT_FAILED && ++p->failures >= p->cfg->max_connect_failures &&
+                 p->cfg->max_connect_failures > 0)
+            p->tripped = 1;
+        pthread_mutex_unlock(&p->lock);
     }
 }
 

@@ -19,6 +19,7 @@ struct run_config {
     long timeout_ms;            /* per reply; 0 = RFC 5321 §4.5.3.2 / 10 */
     struct session_limits limits;
     int jobs;                   /* cases run at once */
+    int max_connect_failures;   /* stop after this many failed connections in a row; 0: never */
     FILE *transcript;           /* live transcript (-v), or NULL */
     const struct catalog *catalog;  /* the rules every verdict cites */
 };

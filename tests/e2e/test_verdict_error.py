@@ -87,6 +87,38 @@ class Error421(E2ETestCase):
 
 class ErrorConnection(E2ETestCase):
 
+    def test_no_greeting_on_discovery_runs_no_case(self):
+        # a server that accepts and never greets: one connection, not one per case
+        run = self.run_smtpspec({"on_connect": "silence"}, "ten", "--timeout", "1")
+        self.assertEqual(run.server.connections, 1)
+        for c in run.report["cases"]:
+            self.assertEqual(c["verdict"], "error", c["id"])
+            self.assertIn("not run: the discovery connection got no complete greeting",
+                          c["reason"])
+        self.assertEqual(run.rc, 3)
+        self.assertLess(run.elapsed, 5)
+
+    def test_circuit_breaker_after_failed_connections(self):
+        # discovery is greeted, then every connection gets silence: after 3
+        # failed connections in a row the other cases are not run
+        scenario = {"connections": [{}], "default": {"on_connect": "silence"}}
+        run = self.run_smtpspec(scenario, "ten", "--timeout", "1")
+        cases = run.report["cases"]
+        stopped = [c for c in cases if "not run: 3 connections in a row" in c["reason"]]
+        self.assertEqual(len(stopped), len(cases) - 3)
+        self.assertEqual(run.server.connections, 1 + 3)
+        self.assertEqual(run.rc, 3)
+
+    def test_circuit_breaker_off_and_reset_by_a_greeting(self):
+        scenario = {"connections": [{}], "default": {"on_connect": "silence"}}
+        run = self.run_smtpspec(scenario, "ten", "--timeout", "0.5",
+                                "--max-connect-failures", "0")
+        self.assertEqual(run.server.connections, 1 + len(run.report["cases"]))
+        # every other connection greeted: the count starts again each time
+        alternate = {"connections": [{}] + [{"on_connect": "silence"}, {}] * 10}
+        run = self.run_smtpspec(alternate, "ten", "--timeout", "0.5")
+        self.assertFalse([c for c in run.report["cases"] if "not run" in c["reason"]])
+
     def test_timeout_on_silence(self):
         run = self.run_smtpspec(noop({"action": "silence"}), "replies",
                                 "--case", "replies.noop", "--timeout", "1")
@@ -128,16 +160,27 @@ class ErrorConnection(E2ETestCase):
         self.assertEqual(run.rc, 1)
 
     def test_close_before_greeting(self):
+        # discovery is greeted, the case's connection is not: error, no rule
         for action in ("close", "reset"):
             with self.subTest(action=action):
-                run = self.run_smtpspec({"on_connect": action}, "replies",
-                                        "--case", "replies.noop")
+                scenario = {"connections": [{}], "default": {"on_connect": action}}
+                run = self.run_smtpspec(scenario, "replies", "--case", "replies.noop")
                 c = self.assertCase(run, "replies.noop", "error", "before its greeting")
                 greet = exchange(c, "GREETING")
                 self.assertIsNone(greet["reply"])
                 self.assertEqual(greet["closed"], "clean" if action == "close" else "reset")
                 self.assertNotIn("NOOP", [e["table_command"] for e in c["exchanges"]])
                 self.assertEqual(run.report["findings"], [])
+                self.assertEqual(run.rc, 3)
+
+    def test_close_before_greeting_on_discovery_runs_no_case(self):
+        for action in ("close", "reset"):
+            with self.subTest(action=action):
+                run = self.run_smtpspec({"on_connect": action}, "replies",
+                                        "--case", "replies.noop")
+                self.assertCase(run, "replies.noop", "error",
+                                "not run: the discovery connection got no complete greeting")
+                self.assertEqual(run.server.connections, 1)
                 self.assertEqual(run.rc, 3)
 
     def test_connection_refused(self):
@@ -150,7 +193,8 @@ class ErrorConnection(E2ETestCase):
         self.assertEqual(run.report["summary"]["error"], 10)
         for c in run.report["cases"]:
             self.assertEqual(c["verdict"], "error")
-            self.assertEqual(c["reason"], run.report["server"]["error"])
+            self.assertEqual(c["reason"], "not run: the discovery connection failed (%s)"
+                             % run.report["server"]["error"])
 
 
 class ErrorFlood(E2ETestCase):
