@@ -222,7 +222,7 @@ static int exit_status(const struct run_report *r)
 {
     if (r->count[V_FAIL] || (r->strict && r->count[V_WARN]))
         return EXIT_FAIL;
-    return r->count[V_ERROR] ? EXIT_INCOMPLETE : EXIT_OK;
+    return r->count[V_ERROR] || r->incomplete ? EXIT_INCOMPLETE : EXIT_OK;
 }
 
 static void setup_config(const struct options *o, const struct target *t, struct run_config *cfg)
@@ -271,8 +271,11 @@ static int probe(const struct options *o, const struct target *t,
     printf("smtpspec %s: %s, %zu cases, profile %s\n", PACKAGE_VERSION, t->url, n,
            profile_name(o->profile));
     fflush(stdout);
+    if (o->max_time_ms > 0)
+        cfg.deadline_ms = start + o->max_time_ms;
     runner_discover(&cfg, &info);
     runner_run(&cfg, &info, cases, n, results);
+    rep.incomplete = runner_out_of_time(&cfg);
     rep.duration_ms = (long)(clock_ms() - start);
     rep.server = &info;
     rep.cases = results;

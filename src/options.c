@@ -11,7 +11,7 @@ enum {
     O_SUITE = 256, O_CASE, O_LIST, O_LIST_CODES, O_JSON, O_JUNIT, O_HELO,
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
-    O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES
+    O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME
 };
 
 static const struct option longopts[] = {
@@ -24,6 +24,7 @@ static const struct option longopts[] = {
     { "list-rules", no_argument, NULL, O_LIST_RULES },
     { "domain", required_argument, NULL, O_DOMAIN },
     { "max-connect-failures", required_argument, NULL, O_MAX_CONNECT_FAILURES },
+    { "max-time", required_argument, NULL, O_MAX_TIME },
     { "json", required_argument, NULL, O_JSON },
     { "junit", required_argument, NULL, O_JUNIT },
     { "helo", required_argument, NULL, O_HELO },
@@ -77,6 +78,8 @@ void options_usage(FILE *out)
 "  --max-line BYTES      longest reply line read (default 8192)\n"
 "  --max-reply BYTES     largest reply read (default 262144)\n"
 "  -j, --jobs N          cases run at once, each on its own connection (1-64)\n"
+"  --max-time SECS       end the whole run after SECS: cases in flight stop, the\n"
+"                        rest are not run, the report says incomplete (exit 3)\n"
 "  --max-connect-failures N  stop after N connections in a row that fail or\n"
 "                        get no greeting (0-1000, 0: never; default 3)\n"
 "Output:\n"
@@ -151,6 +154,9 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     case O_LIST_CODES: o->list_codes = 1; return 0;
     case O_RULES_DIR: o->rules_dir = arg; return 0;
     case O_LIST_RULES: o->list_rules = 1; return 0;
+    case O_MAX_TIME:
+        return parse_secs(arg, &o->max_time_ms) ? bad(err, errlen,
+               "--max-time: \"%s\" is not a number of seconds (0 < s <= 86400)", arg) : 0;
     case O_MAX_CONNECT_FAILURES:
         if (parse_size(arg, 0, 1000, &sz) != 0)
             return bad(err, errlen, "--max-connect-failures: \"%s\" is not a number from 0 "

@@ -26,6 +26,7 @@ struct options {
     size_t nrcpt;
     long timeout_ms;                /* 0 = per-command defaults */
     long connect_timeout_ms;
+    long max_time_ms;               /* --max-time; 0 = none */
     enum profile profile;
     int strict;
     int jobs;

@@ -23,6 +23,7 @@ struct run_report {
     const struct case_result *cases;
     size_t ncases;
     size_t count[V_COUNT];
+    int incomplete;             /* --max-time cut the run short */
 };
 
 /* Counts verdicts into r->count. */

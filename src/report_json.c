@@ -206,7 +206,7 @@ static json_t *report_json(const struct run_report *r)
     for (int v = 0; v < V_COUNT; v++)
         json_object_set_new(summary, verdict_name((enum verdict)v),
                             json_integer((json_int_t)r->count[v]));
-    return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:s,"
+    return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:b, s:s,"
                      " s:{s:b, s:I, s:i, s:b}, s:o, s:o, s:o, s:o}",
                      "tool", "name", "smtpspec", "version", PACKAGE_VERSION,
                      "string_encoding", "wire-escape",
@@ -214,6 +214,7 @@ static json_t *report_json(const struct run_report *r)
                      "tls", r->tls,
                      "started", r->started,
                      "duration_ms", (json_int_t)r->duration_ms,
+                     "complete", !r->incomplete,
                      "profile", profile_name(r->profile),
                      "options", "strict", r->strict,
                      "timeout_ms", (json_int_t)r->cfg->timeout_ms,

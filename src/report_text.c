@@ -85,5 +85,6 @@ void report_text(const struct run_report *r, FILE *out, int color)
         fprintf(out, "%s%s%zu %s%s", v ? ", " : "", color && r->count[v] ? colors[v] : "",
                 r->count[v], verdict_name((enum verdict)v), color && r->count[v] ? RESET : "");
     }
-    fprintf(out, " (%s, %.1f s)\n", r->target_url, r->duration_ms / 1000.0);
+    fprintf(out, " (%s, %.1f s)%s\n", r->target_url, r->duration_ms / 1000.0,
+            r->incomplete ? "; incomplete: --max-time was up" : "");
 }

@@ -54,11 +54,25 @@ struct case_run {
     char *case_reason;
 };
 
+/* What is left of --max-time (at least 1 ms), or -1 without it. */
+static long run_left_ms(const struct run_config *cfg)
+{
+    if (cfg->deadline_ms <= 0)
+        return -1;
+    long long left = cfg->deadline_ms - clock_ms();
+    return left > 0 ? (long)left : 1;
+}
+
 long runner_timeout_ms(const struct run_config *cfg, const char *cmd)
 {
-    if (cfg->timeout_ms > 0)
-        return cfg->timeout_ms;
-    return codes_rfc_timeout(cmd, NULL) * 1000L / 10;
+    long t = cfg->timeout_ms > 0 ? cfg->timeout_ms : codes_rfc_timeout(cmd, NULL) * 1000L / 10;
+    long left = run_left_ms(cfg);
+    return left >= 0 && left < t ? left : t;
+}
+
+int runner_out_of_time(const struct run_config *cfg)
+{
+    return cfg->deadline_ms > 0 && clock_ms() >= cfg->deadline_ms;
 }
 
 /* ---- transcript ---------------------------------------------------------- */
@@ -580,7 +594,11 @@ static int open_case(struct case_run *r)
         return -1;
     }
     long long started = clock_ms();
-    if (conn_open(&r->cfg->conn, &r->sess.conn, err, sizeof err) != 0) {
+    struct conn_opts opts = r->cfg->conn;
+    long left = run_left_ms(r->cfg);
+    if (left >= 0 && left < opts.connect_timeout_ms)
+        opts.connect_timeout_ms = left;
+    if (conn_open(&opts, &r->sess.conn, err, sizeof err) != 0) {
         case_finding(r, V_ERROR, "%s", err);
         return -1;
     }
@@ -698,15 +716,20 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     return contact;
 }
 
-/* A case the circuit breaker stopped: an error, with no connection. */
+/* A case the circuit breaker (tripped) or --max-time stopped: an error,
+ * with no connection. */
 static void not_run(const struct run_config *cfg, const struct casedef *def,
-                    struct case_result *res)
+                    struct case_result *res, int tripped)
 {
     memset(res, 0, sizeof *res);
     res->def = def;
     res->verdict = V_ERROR;
-    res->reason = xasprintf("not run: %d connections in a row failed or got no greeting "
-                            "(see --max-connect-failures)", cfg->max_connect_failures);
+    if (tripped)
+        res->reason = xasprintf("not run: %d connections in a row failed or got no "
+                                "greeting (see --max-connect-failures)",
+                                cfg->max_connect_failures);
+    else
+        res->reason = xasprintf("not run: the run's time (--max-time) was up");
 }
 
 /* ---- discovery ---------------------------------------------------------- */
@@ -744,7 +767,11 @@ void runner_discover(const struct run_config *cfg, struct server_info *info)
     memset(&res, 0, sizeof res);
     info->greeting_code = info->ehlo_code = -1;
     r.sess.limits = cfg->limits;
-    if (conn_open(&cfg->conn, &r.sess.conn, err, sizeof err) != 0) {
+    struct conn_opts opts = cfg->conn;
+    long left = run_left_ms(cfg);
+    if (left >= 0 && left < opts.connect_timeout_ms)
+        opts.connect_timeout_ms = left;
+    if (conn_open(&opts, &r.sess.conn, err, sizeof err) != 0) {
         info->connect_error = strdup(err);
         return;
     }
@@ -801,8 +828,8 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (i >= p->n)
             return NULL;
-        if (tripped) {
-            not_run(p->cfg, p->cases[i], &p->results[i]);
+        if (tripped || runner_out_of_time(p->cfg)) {
+            not_run(p->cfg, p->cases[i], &p->results[i], tripped);
             continue;
         }
         enum contact c = run_case(p->cfg, p->info, p->cases[i], &p->results[i]);

@@ -20,12 +20,17 @@ struct run_config {
     struct session_limits limits;
     int jobs;                   /* cases run at once */
     int max_connect_failures;   /* stop after this many failed connections in a row; 0: never */
+    long long deadline_ms;      /* clock_ms() when --max-time is up; 0: none */
     FILE *transcript;           /* live transcript (-v), or NULL */
     const struct catalog *catalog;  /* the rules every verdict cites */
 };
 
-/* The per-reply timeout used for table command cmd, in ms. */
+/* The per-reply timeout used for table command cmd, in ms, cut to what is
+ * left of --max-time. */
 long runner_timeout_ms(const struct run_config *cfg, const char *cmd);
+
+/* Is --max-time up? */
+int runner_out_of_time(const struct run_config *cfg);
 
 /* Connects once, reads the greeting and the EHLO reply, says QUIT.
  * Fills *info (freed with server_info_free). */

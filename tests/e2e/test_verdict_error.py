@@ -109,6 +109,24 @@ class ErrorConnection(E2ETestCase):
         self.assertEqual(run.server.connections, 1 + 3)
         self.assertEqual(run.rc, 3)
 
+    def test_max_time_ends_the_run_with_an_incomplete_report(self):
+        # every reply after the greeting is silence: without --max-time the
+        # ten cases would take 10 x 2 s
+        scenario = {"rules": [{"match": ".", "action": "silence"}]}
+        run = self.run_smtpspec(scenario, "ten", "--timeout", "2", "--max-time", "1.5",
+                                "--max-connect-failures", "0")
+        self.assertLess(run.elapsed, 6)
+        self.assertIs(run.report["complete"], False)
+        self.assertEqual(run.rc, 3)
+        reasons = [c["reason"] for c in run.report["cases"]]
+        self.assertTrue([r for r in reasons if "not run: the run's time (--max-time) was up" in r])
+        self.assertIn("incomplete: --max-time was up", run.stdout)
+
+    def test_complete_report_without_max_time(self):
+        run = self.run_smtpspec(None, "replies", "--case", "replies.noop")
+        self.assertIs(run.report["complete"], True)
+        self.assertNotIn("incomplete", run.stdout)
+
     def test_circuit_breaker_off_and_reset_by_a_greeting(self):
         scenario = {"connections": [{}], "default": {"on_connect": "silence"}}
         run = self.run_smtpspec(scenario, "ten", "--timeout", "0.5",
