@@ -439,11 +439,25 @@ static int listed_in_5321(int code)
     return 0;
 }
 
-/* Which catalog rule a code outside the command's set breaks. */
+/* SEND, SOML, SAML and TURN: RFC 5321's §4.3.2 lists no codes for them
+ * (their rows come from seed 000, App. F), so §4.3.1 cannot judge them. */
+static int legacy_verb(const char *cmd)
+{
+    static const char *const legacy[] = { "SEND", "SOML", "SAML", "TURN" };
+    for (size_t i = 0; i < sizeof legacy / sizeof legacy[0]; i++)
+        if (strcmp(cmd, legacy[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Which catalog rule a code outside the command's set breaks, or NULL
+ * when no sentence covers the command's codes. */
 static const char *breaks_rule(const char *cmd, const struct codes_ctx *ctx, int code)
 {
     if (ctx->profile == PROFILE_RFC821)
         return "821-4.3-command-codes";
+    if (legacy_verb(cmd))
+        return listed_in_5321(code) ? NULL : "5321-4.2-listed-codes";
     if (strcmp(cmd, CMD_UNKNOWN) == 0)
         return "5321-4.2.4-unrecognized-500";
     if (strcmp(cmd, "EHLO") == 0 && code >= 500)
@@ -474,6 +488,8 @@ void codes_check(const char *cmd, const struct codes_ctx *ctx, int code,
     format_set(out, set, sizeof set);
     const char *meaning = codes_meaning(code);
     out->rule = breaks_rule(cmd, ctx, code);
+    if (!out->rule)
+        return;                         /* no sentence to judge it by */
     snprintf(out->reason, sizeof out->reason,
              "%s answered %d%s%s%s, not in its code set (%s allows %s)",
              display_name(cmd), code, meaning ? " (" : "", meaning ? meaning : "",

@@ -24,20 +24,6 @@ static const char *const codes_rules[] = {
     "5321-4.1.4-ehlo-refusal-codes", "821-4.3-command-codes",
 };
 
-static void add(struct exchange *ex, enum verdict v, const struct rule *rule,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void add(struct exchange *ex, enum verdict v, const struct rule *rule,
-                const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    exchange_add_finding(ex, v, rule, msg);
-}
-
 /* A finding that breaks rule id; its verdict is the rule's.  A rule that
  * binds clients never judges a server (the catalog check keeps such ids
  * out of the built-ins, and suite_resolve_rules out of the suites). */
@@ -46,9 +32,9 @@ static void broken(const struct judge_ctx *j, struct exchange *ex, const char *i
 {
     const struct rule *r = catalog_find(j->cat, id);
     if (!r)
-        add(ex, V_ERROR, NULL, "%s (rule %s is missing from the catalog)", msg, id);
+        exchange_addf(ex, V_ERROR, NULL, "%s (rule %s is missing from the catalog)", msg, id);
     else if (r->binds_client)
-        add(ex, V_ERROR, NULL, "%s (rule %s binds clients and cannot judge a server)",
+        exchange_addf(ex, V_ERROR, NULL, "%s (rule %s binds clients and cannot judge a server)",
             msg, id);
     else
         exchange_add_finding(ex, r->verdict, r, msg);
@@ -112,7 +98,7 @@ void judge_reply(const struct judge_ctx *j, struct exchange *ex)
     /* 421 may answer anything when the service shuts down (§3.8): the case
      * is inconclusive, whatever the table lists. */
     if (code == 421)
-        add(ex, V_ERROR, NULL, "421: the server is closing the channel (overload, rate "
+        exchange_addf(ex, V_ERROR, NULL, "421: the server is closing the channel (overload, rate "
             "limit or shutdown); the case is inconclusive");
     else if (ex->check.rule)
         broken(j, ex, ex->check.rule, ex->check.reason);
@@ -126,7 +112,7 @@ void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct s
     if (codeset_has(&st->codes, ex->reply.code))
         return;
     if (ex->reply.code == 530 && ex->checked && !ex->check.rule) {
-        add(ex, V_SKIP, NULL, "%s answered 530: the server requires authentication or "
+        exchange_addf(ex, V_SKIP, NULL, "%s answered 530: the server requires authentication or "
             "TLS first (an advertised extension allows it), so the case cannot judge it",
             cmd_name(ex));
         return;
@@ -169,22 +155,22 @@ void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied)
      * the server does next is a client's move, which no server rule judges. */
     if (replied && strcmp(ex->table_cmd, "TURN") == 0 && ex->has_reply &&
         ex->reply.code == 250) {
-        add(ex, V_ERROR, NULL, "the server took TURN and the roles are reversed; "
+        exchange_addf(ex, V_ERROR, NULL, "the server took TURN and the roles are reversed; "
             "smtpspec does not act as a server, so the case ends here");
         return;
     }
     if (j->refused == 521) {
-        add(ex, V_PASS, NULL, "note: the server closed the connection; after a 521 "
+        exchange_addf(ex, V_PASS, NULL, "note: the server closed the connection; after a 521 "
             "greeting it may (RFC 7504 §3)");
         return;
     }
     if (out_of_step(j, ex)) {
-        add(ex, V_PASS, NULL, "note: the server closed the connection after its replies "
+        exchange_addf(ex, V_PASS, NULL, "note: the server closed the connection after its replies "
             "got out of step with the commands; the close is not judged");
         return;
     }
     if (j->close_permitted) {
-        add(ex, V_PASS, NULL, "note: the server closed the connection, which this case "
+        exchange_addf(ex, V_PASS, NULL, "note: the server closed the connection, which this case "
             "does not judge: %s", j->close_permitted);
         return;
     }

@@ -1,6 +1,8 @@
 /* result.c - findings, and releasing results. */
 #include "result.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,17 @@ int exchange_add_finding(struct exchange *e, enum verdict v, const struct rule *
     e->nfindings++;
     exchange_resum(e);
     return 0;
+}
+
+int exchange_addf(struct exchange *e, enum verdict v, const struct rule *rule,
+                  const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return exchange_add_finding(e, v, rule, msg);
 }
 
 void exchange_drop_rule(struct exchange *e, const struct rule *rule)

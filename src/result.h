@@ -73,6 +73,9 @@ int exchange_add_finding(struct exchange *e, enum verdict v, const struct rule *
 /* Removes e's findings that cite rule, and updates its verdict, rule and
  * reason. */
 void exchange_drop_rule(struct exchange *e, const struct rule *rule);
+/* exchange_add_finding with a printf-style message. */
+int exchange_addf(struct exchange *e, enum verdict v, const struct rule *rule,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void exchange_free(struct exchange *e);
 void case_result_free(struct case_result *r);
 void server_info_free(struct server_info *s);

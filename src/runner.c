@@ -94,18 +94,7 @@ static void transcript(const struct case_run *r, const char *dir, const char *p,
 /* ---- findings ------------------------------------------------------------ */
 
 /* A finding without a rule: the probe could not conclude (error). */
-static void inconclusive(struct exchange *ex, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void inconclusive(struct exchange *ex, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    exchange_add_finding(ex, V_ERROR, NULL, msg);
-}
+#define inconclusive(ex, ...) exchange_addf((ex), V_ERROR, NULL, __VA_ARGS__)
 
 static void case_finding(struct case_run *r, enum verdict v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

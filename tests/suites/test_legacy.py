@@ -78,9 +78,11 @@ for v in VERBS:
         # refused, yet the server behaves as if a transaction were open
         (rules(rule("^" + V, 502), rule("^MAIL", 503, state="ready")), (), "info",
          "5321-4.2.1-5yz-no-action"),
-        # 503 is not in the verb's set (seed 000): the code table's SHOULD
-        (rules(rule("^" + V, 503)), (), "warn", "5321-4.3.1-command-codes"),
-        (rules(rule("^" + V, 504)), (), "warn", "5321-4.3.1-command-codes")]
+        # RFC 5321 lists no codes for the verb (its rows are seed 000's), so
+        # a code it lists elsewhere is not judged under rfc5321 ...
+        (rules(rule("^" + V, 503)), (), "pass", None),
+        # ... and one it lists nowhere is
+        (rules(rule("^" + V, 259)), (), "warn", "5321-4.2-listed-codes")]
     DEVIATIONS[v + "-implemented-is-advertised"] = [
         # implemented (250, then a transaction), not advertised
         (rules(rule("^" + V + " FROM:", 250), *RCPT_AFTER_VERB), (), "fail",
@@ -99,7 +101,8 @@ for v in VERBS:
         (rules(rule("^" + V, 503)), RFC821, "fail", "821-4.3-command-codes"),
         (rules(rule("^" + V, 504)), RFC821, "fail", "821-4.3-command-codes")]
 DEVIATIONS["turn-rfc5321"] = [
-    (rules(rule("^TURN", 504)), (), "warn", "5321-4.3.1-command-codes")]
+    # RFC 5321 lists no codes for TURN: only a code it lists nowhere is judged
+    (rules(rule("^TURN", 259)), (), "warn", "5321-4.2-listed-codes")]
 DEVIATIONS["turn-rfc821"] = [
     (rules(rule("^TURN", 504)), RFC821, "fail", "821-4.3-command-codes"),
     (rules(rule("^TURN", 221)), RFC821, "fail", "821-4.3-command-codes")]
@@ -143,7 +146,7 @@ class LegacySuite(unittest.TestCase):
                 self.assertEqual(case["verdict"], verdict, case.get("reason"))
                 if verdict in ("fail", "warn", "info"):
                     self.assertEqual(case["rule"], what, case.get("reason"))
-                else:
+                elif verdict != "pass":
                     self.assertIn(what, case.get("reason") or "")
 
 

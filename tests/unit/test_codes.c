@@ -71,6 +71,11 @@ static void test_rfc5321(void)
     check_rule(P, 0, "MAIL", 421, OK);
     check_rule(P, 0, "MAIL", 220, R_CMD);
     check_rule(P, 0, "MAIL", 259, R_LISTED);    /* in no list of RFC 5321 */
+    /* SEND, SOML, SAML, TURN: §4.3.2 has no list for them, so a code RFC
+     * 5321 lists is not judged; one it lists nowhere still is */
+    check_rule(P, 0, "TURN", 504, NULL);
+    check_rule(P, 0, "SEND", 354, NULL);
+    check_rule(P, 0, "SAML", 259, R_LISTED);
     check_rule(P, 0, "MAIL", 556, R_CMD);      /* RFC 7504 §5.1 adds it to the lists */
     check_rule(P, 0, "RCPT", 556, NULL);        /* ... and to RCPT's */
     check_rule(P, 0, "MAIL", 299, R_LISTED);
