@@ -2,6 +2,7 @@
  * the target, fsync, rename. */
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,45 +52,112 @@ int check_writable(const char *path, char *err, size_t errlen)
     return rc;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+/* Temporary files being written, for atomic_unlink_all() in a signal
+ * handler: fixed storage, no allocation. */
+#define OPEN_MAX_FILES 4
+static char open_tmp[OPEN_MAX_FILES][4096];
+static volatile sig_atomic_t open_used[OPEN_MAX_FILES];
+
+struct atomic_file {
+    char *path;
+    char *tmp;
+    FILE *f;
+    int slot;
+};
+
+int atomic_open(const char *path, struct atomic_file **out, char *err, size_t errlen)
 {
+    *out = NULL;
     if (target_ok(path, err, errlen) != 0)
         return -1;
-    char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-    if (!tmp) {
+    struct atomic_file *a = calloc(1, sizeof *a);
+    int fd = -1;
+    if (!a || !(a->path = strdup(path)) || !(a->tmp = xasprintf("%s.tmp.XXXXXX", path))) {
         snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    } else if ((fd = mkstemp(a->tmp)) < 0) {
         snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
+    } else if (!(a->f = fdopen(fd, "w"))) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(a->tmp);
+    } else {
+        mode_t mask = umask(0);   /* mkstemp makes 0600; reports are shareable */
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+        a->slot = -1;
+        for (int i = 0; i < OPEN_MAX_FILES && a->slot < 0; i++) {
+            if (!open_used[i] && strlen(a->tmp) < sizeof open_tmp[i]) {
+                strcpy(open_tmp[i], a->tmp);
+                open_used[i] = 1;
+                a->slot = i;
+            }
+        }
+        *out = a;
+        return 0;
     }
-    mode_t mask = umask(0);   /* mkstemp makes 0600; reports are shareable */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        off += (size_t)n;
+    if (a) {
+        free(a->path);
+        free(a->tmp);
+        free(a);
     }
-    int ok = off == len && fsync(fd) == 0;
+    return -1;
+}
+
+FILE *atomic_stream(struct atomic_file *a)
+{
+    return a->f;
+}
+
+static void atomic_release(struct atomic_file *a)
+{
+    if (a->slot >= 0)
+        open_used[a->slot] = 0;
+    free(a->path);
+    free(a->tmp);
+    free(a);
+}
+
+int atomic_commit(struct atomic_file *a, char *err, size_t errlen)
+{
+    int ok = !ferror(a->f) && fflush(a->f) == 0 && fsync(fileno(a->f)) == 0;
     int saved = errno;
-    if (close(fd) != 0)
+    if (fclose(a->f) != 0 && ok) {
+        saved = errno;
         ok = 0;
-    if (ok && rename(tmp, path) != 0) {
+    }
+    if (ok && rename(a->tmp, a->path) != 0) {
         saved = errno;
         ok = 0;
     }
     if (!ok) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(saved));
-        unlink(tmp);
+        snprintf(err, errlen, "%s: cannot write: %s", a->path, strerror(saved));
+        unlink(a->tmp);
     }
-    free(tmp);
+    atomic_release(a);
     return ok ? 0 : -1;
+}
+
+void atomic_abort(struct atomic_file *a)
+{
+    if (!a)
+        return;
+    fclose(a->f);
+    unlink(a->tmp);
+    atomic_release(a);
+}
+
+void atomic_unlink_all(void)
+{
+    for (int i = 0; i < OPEN_MAX_FILES; i++)
+        if (open_used[i])
+            unlink(open_tmp[i]);
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    struct atomic_file *a;
+    if (atomic_open(path, &a, err, errlen) != 0)
+        return -1;
+    fwrite(data, 1, len, a->f);
+    return atomic_commit(a, err, errlen);
 }

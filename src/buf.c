@@ -56,6 +56,21 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
+void buf_truncate(struct buf *b, size_t n)
+{
+    if (!b->data)
+        return;
+    if (n < b->len) {
+        b->len = n;
+        b->data[n] = '\0';
+    }
+    char *p = realloc(b->data, b->len + 1);
+    if (p) {
+        b->data = p;
+        b->cap = b->len + 1;
+    }
+}
+
 void buf_consume(struct buf *b, size_t n)
 {
     if (n >= b->len) {

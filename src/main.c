@@ -1,6 +1,7 @@
 /* main.c - smtpspec: load suites, probe the target, write the reports.
  * Exit status: 0 no failure, 1 failure (or warn with --strict), 2 bad
- * usage or suite file (before any connection), 3 some case incomplete. */
+ * usage or suite file (before any connection), 3 some case incomplete or
+ * --max-time ended the run, 128 + the signal when SIGINT or SIGTERM did. */
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -14,12 +15,14 @@
 
 #include "clock.h"
 #include "options.h"
+#include "output.h"
 #include "report.h"
 #include "judge.h"
 #include "rules.h"
 #include "runner.h"
 #include "suite.h"
 #include "target.h"
+#include "transport.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
 
@@ -218,11 +221,38 @@ static void iso_now(char *out, size_t len)
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* SIGINT or SIGTERM: the first stops the run (cases in flight end, the
+ * reports are written); a second one exits at once, removing the
+ * half-written reports. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    if (stop_signal) {
+        atomic_unlink_all();
+        _exit(128 + sig);
+    }
+    stop_signal = sig;
+    transport_cancel();
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int exit_status(const struct run_report *r)
 {
+    if (stop_signal)
+        return 128 + stop_signal;
     if (r->count[V_FAIL] || (r->strict && r->count[V_WARN]))
         return EXIT_FAIL;
-    return r->count[V_ERROR] || r->incomplete ? EXIT_INCOMPLETE : EXIT_OK;
+    return r->count[V_ERROR] || r->stopped_by ? EXIT_INCOMPLETE : EXIT_OK;
 }
 
 static void setup_config(const struct options *o, const struct target *t, struct run_config *cfg)
@@ -245,7 +275,20 @@ static void setup_config(const struct options *o, const struct target *t, struct
     cfg->limits.lines_max = 1000;
     cfg->jobs = o->jobs;
     cfg->max_connect_failures = o->max_connect_failures;
+    cfg->retries = o->retries;
+    cfg->retry_delay_ms = o->retry_delay_ms;
+    /* the longest per-reply timeout: --timeout, or RFC 5321's longest / 10 */
+    long longest = o->timeout_ms ? o->timeout_ms
+                                 : codes_rfc_timeout(CMD_END_OF_DATA, NULL) * 1000L / 10;
+    cfg->case_time_ms = o->case_time_ms ? o->case_time_ms : 4 * longest;
     cfg->transcript = o->verbose ? stderr : NULL;
+}
+
+static const char *stop_name(const struct run_config *cfg)
+{
+    if (stop_signal)
+        return stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+    return runner_out_of_time(cfg) ? "max-time" : NULL;
 }
 
 static int probe(const struct options *o, const struct target *t,
@@ -256,41 +299,41 @@ static int probe(const struct options *o, const struct target *t,
     struct run_report rep = { .target_url = t->url, .host = t->host, .port = t->port,
                               .tls = t->tls, .profile = o->profile, .strict = o->strict,
                               .ncases = n };
+    struct output *out = NULL;
     char err[512];
-    int rc;
     setup_config(o, t, &cfg);
     cfg.catalog = cat;
     rep.cfg = &cfg;
     iso_now(rep.started, sizeof rep.started);
     long long start = clock_ms();
     struct case_result *results = calloc(n ? n : 1, sizeof *results);
-    if (!results) {
-        fprintf(stderr, "smtpspec: out of memory\n");
+    if (!results || output_open(o->json_path, o->junit_path, o->strict, results, n, &out,
+                                err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec: %s\n", results ? err : "out of memory");
+        free(results);
         return EXIT_INCOMPLETE;
     }
+    cfg.case_done = output_case_done;
+    cfg.done_ctx = out;
     printf("smtpspec %s: %s, %zu cases, profile %s\n", PACKAGE_VERSION, t->url, n,
            profile_name(o->profile));
     fflush(stdout);
     if (o->max_time_ms > 0)
         cfg.deadline_ms = start + o->max_time_ms;
-    runner_discover(&cfg, &info);
-    runner_run(&cfg, &info, cases, n, results);
-    rep.incomplete = runner_out_of_time(&cfg);
+    runner_discover(&cfg, &info, &rep.stats);
+    runner_run(&cfg, &info, cases, n, results, &rep.stats);
+    rep.stopped_by = stop_name(&cfg);
     rep.duration_ms = (long)(clock_ms() - start);
     rep.server = &info;
     rep.cases = results;
     report_count(&rep);
-    rc = exit_status(&rep);
+    int rc = exit_status(&rep);
+    if (output_finish(out, &rep, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec: %s\n", err);
+        rc = rc ? rc : EXIT_INCOMPLETE;
+    }
     int color = o->color != 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     report_text(&rep, stdout, color);
-    if (o->json_path && report_json_write(&rep, o->json_path, err, sizeof err) != 0) {
-        fprintf(stderr, "smtpspec: %s\n", err);
-        rc = rc ? rc : EXIT_INCOMPLETE;
-    }
-    if (o->junit_path && report_junit_write(&rep, o->junit_path, err, sizeof err) != 0) {
-        fprintf(stderr, "smtpspec: %s\n", err);
-        rc = rc ? rc : EXIT_INCOMPLETE;
-    }
     for (size_t i = 0; i < n; i++)
         case_result_free(&results[i]);
     free(results);
@@ -306,6 +349,7 @@ int main(int argc, char **argv)
     struct catalog *cat = NULL;
     char err[1024];
     signal(SIGPIPE, SIG_IGN);
+    catch_signals();
     if (options_parse(argc, argv, &o, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec: %s\n", err);
         return EXIT_USAGE;

@@ -11,7 +11,8 @@ enum {
     O_SUITE = 256, O_CASE, O_LIST, O_LIST_CODES, O_JSON, O_JUNIT, O_HELO,
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
-    O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME
+    O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME,
+    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY
 };
 
 static const struct option longopts[] = {
@@ -25,6 +26,9 @@ static const struct option longopts[] = {
     { "domain", required_argument, NULL, O_DOMAIN },
     { "max-connect-failures", required_argument, NULL, O_MAX_CONNECT_FAILURES },
     { "max-time", required_argument, NULL, O_MAX_TIME },
+    { "case-time", required_argument, NULL, O_CASE_TIME },
+    { "retries", required_argument, NULL, O_RETRIES },
+    { "retry-delay", required_argument, NULL, O_RETRY_DELAY },
     { "json", required_argument, NULL, O_JSON },
     { "junit", required_argument, NULL, O_JUNIT },
     { "helo", required_argument, NULL, O_HELO },
@@ -80,8 +84,13 @@ void options_usage(FILE *out)
 "  -j, --jobs N          cases run at once, each on its own connection (1-64)\n"
 "  --max-time SECS       end the whole run after SECS: cases in flight stop, the\n"
 "                        rest are not run, the report says incomplete (exit 3)\n"
+"  --case-time SECS      the most one case may take, connecting, retries and\n"
+"                        QUIT included (default: 4 x the longest reply timeout)\n"
 "  --max-connect-failures N  stop after N connections in a row that fail or\n"
 "                        get no greeting (0-1000, 0: never; default 3)\n"
+"  --retries N           try a case again up to N times when the server greets\n"
+"                        it with 421, at lower concurrency (0-10, default 3)\n"
+"  --retry-delay SECS    wait before the first retry; doubles (default 1)\n"
 "Output:\n"
 "  --json FILE           write the JSON report\n"
 "  --junit FILE          write a JUnit XML report\n"
@@ -92,7 +101,8 @@ void options_usage(FILE *out)
 "\n"
 "Exit status: 0 nothing failed; 1 a case failed (or warned, with --strict);\n"
 "2 bad usage or bad suite file; 3 no failure, but some cases could not be\n"
-"completed (error).\n", out);
+"completed (error) or --max-time ended the run; 130 / 143 SIGINT / SIGTERM\n"
+"ended the run (the reports hold the cases done).\n", out);
 }
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
@@ -157,6 +167,17 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     case O_MAX_TIME:
         return parse_secs(arg, &o->max_time_ms) ? bad(err, errlen,
                "--max-time: \"%s\" is not a number of seconds (0 < s <= 86400)", arg) : 0;
+    case O_CASE_TIME:
+        return parse_secs(arg, &o->case_time_ms) ? bad(err, errlen,
+               "--case-time: \"%s\" is not a number of seconds (0 < s <= 86400)", arg) : 0;
+    case O_RETRY_DELAY:
+        return parse_secs(arg, &o->retry_delay_ms) ? bad(err, errlen,
+               "--retry-delay: \"%s\" is not a number of seconds (0 < s <= 86400)", arg) : 0;
+    case O_RETRIES:
+        if (parse_size(arg, 0, 10, &sz) != 0)
+            return bad(err, errlen, "--retries: \"%s\" is not a number from 0 to 10", arg);
+        o->retries = (int)sz;
+        return 0;
     case O_MAX_CONNECT_FAILURES:
         if (parse_size(arg, 0, 1000, &sz) != 0)
             return bad(err, errlen, "--max-connect-failures: \"%s\" is not a number from 0 "
@@ -219,6 +240,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
     o->profile = PROFILE_RFC5321;
     o->jobs = 1;
     o->max_connect_failures = 3;
+    o->retries = 3;
+    o->retry_delay_ms = 1000;
     o->color = -1;
     o->max_line = 8192;
     o->max_reply = 262144;

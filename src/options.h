@@ -27,6 +27,9 @@ struct options {
     long timeout_ms;                /* 0 = per-command defaults */
     long connect_timeout_ms;
     long max_time_ms;               /* --max-time; 0 = none */
+    long case_time_ms;              /* --case-time; 0 = 4 x the longest reply timeout */
+    int retries;                    /* after a 421 greeting */
+    long retry_delay_ms;
     enum profile profile;
     int strict;
     int jobs;

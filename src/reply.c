@@ -41,19 +41,28 @@ static int is_continuation(const char *line, size_t len)
            is_digit(line[2]) && line[3] == '-';
 }
 
-size_t reply_frame(const char *p, size_t n)
+size_t reply_frame_more(struct reply_framer *f, const char *p, size_t n)
 {
-    size_t start = 0;
-    while (start < n) {
-        const char *lf = memchr(p + start, '\n', n - start);
-        if (!lf)
+    while (f->scanned < n) {
+        const char *lf = memchr(p + f->scanned, '\n', n - f->scanned);
+        if (!lf) {
+            f->scanned = n;
             return 0;
+        }
         size_t end = (size_t)(lf - p) + 1;
-        if (!is_continuation(p + start, end - start))
+        f->scanned = end;
+        if (!is_continuation(p + f->line_start, end - f->line_start))
             return end;
-        start = end;
+        f->line_start = end;
+        f->lines++;
     }
     return 0;
+}
+
+size_t reply_frame(const char *p, size_t n)
+{
+    struct reply_framer f = { 0, 0, 0 };
+    return reply_frame_more(&f, p, n);
 }
 
 static void flag(struct reply *r, enum reply_defect d)
@@ -129,13 +138,22 @@ static int split_lines(struct reply *r)
 
 int reply_parse(const char *p, size_t n, struct reply *r)
 {
+    char *copy = malloc(n + 1);
+    if (!copy) {
+        memset(r, 0, sizeof *r);
+        r->code = -1;
+        return -1;
+    }
+    memcpy(copy, p, n);
+    copy[n] = '\0';
+    return reply_adopt(copy, n, r);
+}
+
+int reply_adopt(char *p, size_t n, struct reply *r)
+{
     memset(r, 0, sizeof *r);
     r->code = -1;
-    r->raw = malloc(n + 1);
-    if (!r->raw)
-        return -1;
-    memcpy(r->raw, p, n);
-    r->raw[n] = '\0';
+    r->raw = p;
     r->raw_len = n;
     if (split_lines(r) != 0) {
         reply_free(r);
@@ -150,7 +168,17 @@ int reply_parse(const char *p, size_t n, struct reply *r)
     }
     if (r->nlines > 0)
         r->code = r->lines[0].code;
+    r->total_lines = r->nlines;
     return 0;
+}
+
+void reply_drop_lines(struct reply *r)
+{
+    free(r->raw);
+    free(r->lines);
+    r->raw = NULL;
+    r->lines = NULL;
+    r->raw_len = r->nlines = 0;
 }
 
 void reply_free(struct reply *r)

@@ -48,6 +48,7 @@ struct reply {
     size_t nlines;
     unsigned defects;        /* bit (1u << enum reply_defect) */
     size_t longest;          /* longest line including its terminator */
+    size_t total_lines;      /* lines, also after reply_drop_lines */
 };
 
 /* Length of the first complete reply at the start of p[0..n), or 0 when
@@ -56,10 +57,27 @@ struct reply {
  * the first line that is not "ddd-". */
 size_t reply_frame(const char *p, size_t n);
 
+/* reply_frame over a buffer that grows: each call scans only the bytes
+ * added since the last one, so framing is linear in the bytes received.
+ * Start from all zeroes; after a reply is taken off the front, start
+ * again.  lines counts the complete continuation lines so far, and
+ * line_start is where the unfinished line begins. */
+struct reply_framer {
+    size_t scanned;
+    size_t line_start;
+    size_t lines;
+};
+size_t reply_frame_more(struct reply_framer *f, const char *p, size_t n);
+
 /* Parses p[0..n) (normally one framed reply; may be a partial one).
  * Fills *r, which the caller releases with reply_free().  Returns 0, or
  * -1 when memory runs out (then *r is empty). */
 int reply_parse(const char *p, size_t n, struct reply *r);
+/* reply_parse without a copy: r takes p (malloc'd, n bytes followed by a
+ * NUL), also on failure. */
+int reply_adopt(char *p, size_t n, struct reply *r);
+/* Frees the reply's bytes and lines; code, defects and longest stay. */
+void reply_drop_lines(struct reply *r);
 void reply_free(struct reply *r);
 
 static inline int reply_has(const struct reply *r, enum reply_defect d)

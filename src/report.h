@@ -23,7 +23,8 @@ struct run_report {
     const struct case_result *cases;
     size_t ncases;
     size_t count[V_COUNT];
-    int incomplete;             /* --max-time cut the run short */
+    const char *stopped_by;     /* "max-time", "SIGINT", "SIGTERM"; NULL: complete */
+    struct run_stats stats;     /* what the 421 backoff did */
 };
 
 /* Counts verdicts into r->count. */
@@ -33,6 +34,25 @@ void report_count(struct run_report *r);
  * atomically (temporary file in the same directory, then rename). */
 int report_json_write(const struct run_report *r, const char *path, char *err, size_t errlen);
 int report_junit_write(const struct run_report *r, const char *path, char *err, size_t errlen);
+
+/* The same, case by case as the run goes: open, one call per case in
+ * report order, then finish (which writes the rest from r, whose cases
+ * may be retired by then, and renames the file into place) or abort.
+ * finish and abort free the stream. */
+struct json_stream;
+int json_stream_open(const char *path, struct json_stream **out, char *err, size_t errlen);
+int json_stream_case(struct json_stream *s, const struct case_result *c);
+int json_stream_finish(struct json_stream *s, const struct run_report *r, char *err,
+                       size_t errlen);
+void json_stream_abort(struct json_stream *s);
+
+struct junit_stream;
+int junit_stream_open(const char *path, int strict, struct junit_stream **out, char *err,
+                      size_t errlen);
+int junit_stream_case(struct junit_stream *s, const struct case_result *c);
+int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char *err,
+                        size_t errlen);
+void junit_stream_abort(struct junit_stream *s);
 void report_text(const struct run_report *r, FILE *out, int color);
 
 /* Can write_file_atomic write path?  It must not be empty, a directory or
@@ -42,5 +62,16 @@ int check_writable(const char *path, char *err, size_t errlen);
 
 /* Writes data to path atomically.  Returns 0 or -1 with err set. */
 int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
+/* A file written bit by bit into a temporary file beside path, which
+ * atomic_commit renames into place (and atomic_abort removes).  Both free
+ * a.  atomic_unlink_all removes every temporary file still open; it is
+ * async-signal-safe. */
+struct atomic_file;
+int atomic_open(const char *path, struct atomic_file **a, char *err, size_t errlen);
+FILE *atomic_stream(struct atomic_file *a);
+int atomic_commit(struct atomic_file *a, char *err, size_t errlen);
+void atomic_abort(struct atomic_file *a);
+void atomic_unlink_all(void);
 
 #endif

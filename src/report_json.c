@@ -1,7 +1,9 @@
 /* report_json.c - the JSON report (schema: reports/report.schema.json).
  *
  * Bytes from the wire are written as "wire strings" (buf.h: wire_escape),
- * so every report is valid UTF-8 JSON and loses nothing. */
+ * so every report is valid UTF-8 JSON.  The report is streamed: "cases"
+ * comes first and each case is written as it is handed over, so memory
+ * does not grow with the run; the other members follow at the end. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,7 @@
 #include "findings.h"
 #include "report.h"
 
-#define SENT_MAX 65536  /* longer sent data is cut in the report */
+#define SENT_MAX EXCHANGE_KEEP_SENT  /* longer sent data is cut in the report */
 
 static json_t *wire_string(const char *p, size_t n)
 {
@@ -32,12 +34,15 @@ static json_t *str_or_null(const char *s)
     return s ? text(s) : json_null();
 }
 
-/* The reply's lines, without terminators. */
-static json_t *reply_lines(const struct reply *r)
+/* The reply's lines, without terminators: those that start within the
+ * first max bytes. */
+static json_t *reply_lines(const struct reply *r, size_t max)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < r->nlines; i++)
-        json_array_append_new(a, wire_string(r->raw + r->lines[i].off, r->lines[i].len));
+    for (size_t i = 0; i < r->nlines && (i == 0 || r->lines[i].off < max); i++) {
+        size_t len = r->lines[i].len < max ? r->lines[i].len : max;
+        json_array_append_new(a, wire_string(r->raw + r->lines[i].off, len));
+    }
     return a;
 }
 
@@ -47,9 +52,14 @@ static json_t *reply_json(const struct reply *r)
     for (int d = 0; d < RD_COUNT; d++)
         if (reply_has(r, (enum reply_defect)d))
             json_array_append_new(defects, json_string(reply_defect_info((enum reply_defect)d)->what));
-    return json_pack("{s:o, s:o, s:o}",
+    json_t *lines = reply_lines(r, EXCHANGE_KEEP_RECEIVED);
+    size_t shown = json_array_size(lines);
+    return json_pack("{s:o, s:o, s:I, s:b, s:o}",
                      "code", r->code >= 0 ? json_integer(r->code) : json_null(),
-                     "lines", reply_lines(r),
+                     "lines", lines,
+                     "line_count", (json_int_t)r->total_lines,
+                     "lines_truncated", shown < r->total_lines ||
+                         (r->nlines && r->lines[0].len > EXCHANGE_KEEP_RECEIVED),
                      "defects", defects);
 }
 
@@ -92,12 +102,16 @@ static json_t *exchange_json(const struct exchange *e)
     for (size_t i = 0; e->checked && i < e->check.nallowed; i++)
         json_array_append_new(allowed, json_integer(e->check.allowed[i]));
     size_t sent = e->sent.len > SENT_MAX ? SENT_MAX : e->sent.len;
-    json_t *o = json_pack("{s:o, s:s, s:o, s:o, s:b, s:o, s:o, s:s, s:o, s:I, s:o, s:o}",
+    json_t *o = json_pack("{s:o, s:s, s:o, s:o, s:b, s:I, s:b, s:I, s:o, s:o, s:s, s:o, s:I,"
+                          " s:o, s:o}",
                      "command", command_json(e),
                      "table_command", e->table_cmd ? e->table_cmd : "",
                      "sent", wire_string(e->sent.data, sent),
                      "received", wire_string(e->received.data, e->received.len),
-                     "sent_truncated", e->sent.len > SENT_MAX,
+                     "sent_truncated", e->sent_total > sent,
+                     "sent_bytes", (json_int_t)e->sent_total,
+                     "received_truncated", e->received_total > e->received.len,
+                     "received_bytes", (json_int_t)e->received_total,
                      "reply", e->has_reply ? reply_json(&e->reply) : json_null(),
                      "allowed", allowed,
                      "verdict", verdict_name(e->verdict),
@@ -123,7 +137,7 @@ static json_t *case_json(const struct case_result *c)
     json_t *ex = json_array();
     for (size_t i = 0; i < c->nex; i++)
         json_array_append_new(ex, exchange_json(&c->ex[i]));
-    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:o}",
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:I, s:i, s:o}",
                      "id", text(c->def->id),
                      "suite", text(c->def->suite ? c->def->suite->id : ""),
                      "title", text(c->def->title),
@@ -131,6 +145,7 @@ static json_t *case_json(const struct case_result *c)
                      "verdict", verdict_name(c->verdict),
                      "reason", text(c->reason),
                      "duration_ms", (json_int_t)c->duration_ms,
+                     "attempts", c->attempts,
                      "exchanges", ex);
     if (o)
         cite(o, c->rule);
@@ -149,7 +164,7 @@ static json_t *behaviours_json(const struct run_report *r)
         json_t *ids = json_array();
         for (size_t k = 0; k < h->ncases; k++)
             json_array_append_new(ids, text(h->cases[k]->def->id));
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o, s:o}}",
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o, s:b, s:o}}",
                               "verdict", verdict_name(h->verdict),
                               "command", h->command,
                               "code", h->code >= 0 ? json_integer(h->code) : json_null(),
@@ -158,6 +173,8 @@ static json_t *behaviours_json(const struct run_report *r)
                               "command", command_json(h->example),
                               "received", wire_string(h->example->received.data,
                                                       h->example->received.len),
+                              "received_truncated", h->example->received_total >
+                                                    h->example->received.len,
                               "message", text(h->message));
         cite(o, h->rule);
         json_array_append_new(a, o);
@@ -174,7 +191,7 @@ static json_t *raw_reply_json(const struct buf *raw)
         return json_null();
     json_t *j = json_pack("{s:o, s:o}", "code",
                           r.code >= 0 ? json_integer(r.code) : json_null(),
-                          "lines", reply_lines(&r));
+                          "lines", reply_lines(&r, EXCHANGE_KEEP_RECEIVED));
     reply_free(&r);
     return j;
 }
@@ -197,52 +214,119 @@ static json_t *server_json(const struct server_info *s)
                      "keywords", kw);
 }
 
+/* Everything but "cases". */
 static json_t *report_json(const struct run_report *r)
 {
-    json_t *cases = json_array(), *summary = json_object();
-    for (size_t i = 0; i < r->ncases; i++)
-        json_array_append_new(cases, case_json(&r->cases[i]));
+    json_t *summary = json_object();
     json_object_set_new(summary, "total", json_integer((json_int_t)r->ncases));
     for (int v = 0; v < V_COUNT; v++)
         json_object_set_new(summary, verdict_name((enum verdict)v),
                             json_integer((json_int_t)r->count[v]));
-    return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:b, s:s,"
-                     " s:{s:b, s:I, s:i, s:b}, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:b, s:o, s:s,"
+                     " s:{s:b, s:I, s:I, s:i, s:i, s:b}, s:{s:I, s:I, s:i}, s:o, s:o, s:o}",
                      "tool", "name", "smtpspec", "version", PACKAGE_VERSION,
                      "string_encoding", "wire-escape",
                      "target", "url", r->target_url, "host", r->host, "port", r->port,
                      "tls", r->tls,
                      "started", r->started,
                      "duration_ms", (json_int_t)r->duration_ms,
-                     "complete", !r->incomplete,
+                     "complete", !r->stopped_by,
+                     "stopped_by", str_or_null(r->stopped_by),
                      "profile", profile_name(r->profile),
                      "options", "strict", r->strict,
                      "timeout_ms", (json_int_t)r->cfg->timeout_ms,
+                     "case_time_ms", (json_int_t)r->cfg->case_time_ms,
                      "jobs", r->cfg->jobs,
+                     "retries", r->cfg->retries,
                      "rcpt_given", r->cfg->vars.value[VAR_RCPT] != NULL,
+                     "backoff", "greetings_421", (json_int_t)r->stats.greetings_421,
+                     "retries", (json_int_t)r->stats.retries,
+                     "jobs", r->stats.jobs,
                      "server", server_json(r->server),
                      "summary", summary,
-                     "findings", behaviours_json(r),
-                     "cases", cases);
+                     "findings", behaviours_json(r));
+}
+
+struct json_stream {
+    struct atomic_file *file;
+    FILE *f;
+    size_t ncases;
+};
+
+/* jansson output, indented to sit inside the "cases" array. */
+static int indented(const char *p, size_t n, void *data)
+{
+    FILE *f = data;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n')
+            fputs("\n    ", f);
+        else
+            putc(p[i], f);
+    }
+    return 0;
+}
+
+int json_stream_open(const char *path, struct json_stream **out, char *err, size_t errlen)
+{
+    struct json_stream *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (atomic_open(path, &s->file, err, errlen) != 0) {
+        free(s);
+        return -1;
+    }
+    s->f = atomic_stream(s->file);
+    fputs("{\n  \"cases\": [", s->f);
+    *out = s;
+    return 0;
+}
+
+int json_stream_case(struct json_stream *s, const struct case_result *c)
+{
+    json_t *j = case_json(c);
+    if (!j)
+        return -1;
+    fputs(s->ncases++ ? ",\n    " : "\n    ", s->f);
+    int rc = json_dump_callback(j, indented, s->f, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    json_decref(j);
+    return rc;
+}
+
+int json_stream_finish(struct json_stream *s, const struct run_report *r, char *err,
+                       size_t errlen)
+{
+    json_t *root = report_json(r);
+    char *rest = root ? json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+    json_decref(root);
+    if (!rest) {
+        snprintf(err, errlen, "could not build the JSON report");
+        json_stream_abort(s);
+        return -1;
+    }
+    fprintf(s->f, "%s],%s\n", s->ncases ? "\n  " : "", rest + 1);  /* rest starts with "{" */
+    free(rest);
+    int rc = atomic_commit(s->file, err, errlen);
+    free(s);
+    return rc;
+}
+
+void json_stream_abort(struct json_stream *s)
+{
+    if (!s)
+        return;
+    atomic_abort(s->file);
+    free(s);
 }
 
 int report_json_write(const struct run_report *r, const char *path, char *err, size_t errlen)
 {
-    json_t *root = report_json(r);
-    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
-    json_decref(root);
-    if (!text) {
-        snprintf(err, errlen, "%s: could not build the JSON report", path);
+    struct json_stream *s;
+    if (json_stream_open(path, &s, err, errlen) != 0)
         return -1;
-    }
-    size_t len = strlen(text);
-    char *withnl = realloc(text, len + 2);
-    if (withnl) {
-        text = withnl;
-        text[len++] = '\n';
-        text[len] = '\0';
-    }
-    int rc = write_file_atomic(path, text, len, err, errlen);
-    free(text);
-    return rc;
+    for (size_t i = 0; i < r->ncases; i++)
+        json_stream_case(s, &r->cases[i]);
+    return json_stream_finish(s, r, err, errlen);
 }

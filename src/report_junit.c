@@ -2,7 +2,7 @@
  * case; fail -> <failure>, error -> <error>, skip -> <skipped>, warn ->
  * passes with a "WARN:" line in <system-out> (and in the name's
  * properties) so CI shows it without failing the build; --strict makes
- * warn a <failure>. */
+ * warn a <failure>.  Cases are written as they come (junit_stream_*). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +58,7 @@ static void transcript(struct buf *b, const struct case_result *c)
     }
 }
 
-static void testcase(struct buf *b, const struct run_report *r, const struct case_result *c)
+static void testcase(struct buf *b, int strict, const struct case_result *c)
 {
     const char *name = strchr(c->def->id, '.') ? strchr(c->def->id, '.') + 1 : c->def->id;
     buf_puts(b, "    <testcase classname=\"smtpspec.");
@@ -67,7 +67,7 @@ static void testcase(struct buf *b, const struct run_report *r, const struct cas
     xml_text(b, name);
     buf_printf(b, "\" time=\"%.3f\">\n", c->duration_ms / 1000.0);
     const char *tag = NULL;
-    if (c->verdict == V_FAIL || (c->verdict == V_WARN && r->strict))
+    if (c->verdict == V_FAIL || (c->verdict == V_WARN && strict))
         tag = "failure";
     else if (c->verdict == V_ERROR)
         tag = "error";
@@ -98,31 +98,101 @@ static void testcase(struct buf *b, const struct run_report *r, const struct cas
     buf_puts(b, "</system-out>\n    </testcase>\n");
 }
 
-/* One <testsuite> for the cases of suite id (they are contiguous). */
-static size_t testsuite(struct buf *b, const struct run_report *r, size_t first)
+/* The <testcase> elements go to a scratch file as cases come; the
+ * <testsuite> elements around them need counts, so they are written at
+ * the end, copying each suite's stretch of the scratch file. */
+struct junit_suite {
+    const struct suite *suite;
+    long start, end;            /* its testcases in the scratch file */
+    size_t count[V_COUNT], tests;
+    long ms;
+};
+
+struct junit_stream {
+    struct atomic_file *file;
+    FILE *body;
+    int strict;
+    struct junit_suite *suites;
+    size_t nsuites;
+};
+
+int junit_stream_open(const char *path, int strict, struct junit_stream **out, char *err,
+                      size_t errlen)
 {
-    const struct suite *s = r->cases[first].def->suite;
-    size_t last = first, counts[V_COUNT] = { 0 };
-    long ms = 0;
-    while (last < r->ncases && r->cases[last].def->suite == s) {
-        counts[r->cases[last].verdict]++;
-        ms += r->cases[last].duration_ms;
-        last++;
+    struct junit_stream *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s || !(s->body = tmpfile())) {
+        snprintf(err, errlen, "%s: cannot create a scratch file", path);
+        free(s);
+        return -1;
     }
-    size_t failures = counts[V_FAIL] + (r->strict ? counts[V_WARN] : 0);
-    buf_puts(b, "  <testsuite name=\"smtpspec.");
-    xml_text(b, s ? s->id : "");
-    buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
-               "time=\"%.3f\" timestamp=\"%s\">\n", last - first, failures,
-               counts[V_ERROR], counts[V_SKIP], ms / 1000.0, r->started);
-    for (size_t i = first; i < last; i++)
-        testcase(b, r, &r->cases[i]);
-    buf_puts(b, "  </testsuite>\n");
-    return last;
+    if (atomic_open(path, &s->file, err, errlen) != 0) {
+        fclose(s->body);
+        free(s);
+        return -1;
+    }
+    s->strict = strict;
+    *out = s;
+    return 0;
 }
 
-int report_junit_write(const struct run_report *r, const char *path, char *err, size_t errlen)
+int junit_stream_case(struct junit_stream *s, const struct case_result *c)
 {
+    struct junit_suite *js = s->nsuites ? &s->suites[s->nsuites - 1] : NULL;
+    if (!js || js->suite != c->def->suite) {
+        js = realloc(s->suites, (s->nsuites + 1) * sizeof *js);
+        if (!js)
+            return -1;
+        s->suites = js;
+        js = &s->suites[s->nsuites++];
+        memset(js, 0, sizeof *js);
+        js->suite = c->def->suite;
+        js->start = js->end = ftell(s->body);
+    }
+    struct buf b = BUF_INIT;
+    testcase(&b, s->strict, c);
+    fwrite(b.data ? b.data : "", 1, b.len, s->body);
+    buf_free(&b);
+    js->end = ftell(s->body);
+    js->count[c->verdict]++;
+    js->tests++;
+    js->ms += c->duration_ms;
+    return 0;
+}
+
+static void copy_range(FILE *from, long start, long end, FILE *to)
+{
+    char chunk[16384];
+    fseek(from, start, SEEK_SET);
+    for (long left = end - start; left > 0;) {
+        size_t n = fread(chunk, 1, left < (long)sizeof chunk ? (size_t)left : sizeof chunk, from);
+        if (n == 0)
+            break;
+        fwrite(chunk, 1, n, to);
+        left -= (long)n;
+    }
+}
+
+static void write_suite(struct junit_stream *s, const struct junit_suite *js, FILE *out,
+                        const char *started)
+{
+    struct buf b = BUF_INIT;
+    size_t failures = js->count[V_FAIL] + (s->strict ? js->count[V_WARN] : 0);
+    buf_puts(&b, "  <testsuite name=\"smtpspec.");
+    xml_text(&b, js->suite ? js->suite->id : "");
+    buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+               "time=\"%.3f\" timestamp=\"%s\">\n", js->tests, failures,
+               js->count[V_ERROR], js->count[V_SKIP], js->ms / 1000.0, started);
+    fwrite(b.data, 1, b.len, out);
+    buf_free(&b);
+    copy_range(s->body, js->start, js->end, out);
+    fputs("  </testsuite>\n", out);
+}
+
+int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char *err,
+                        size_t errlen)
+{
+    FILE *out = atomic_stream(s->file);
     struct buf b = BUF_INIT;
     size_t failures = r->count[V_FAIL] + (r->strict ? r->count[V_WARN] : 0);
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -131,14 +201,41 @@ int report_junit_write(const struct run_report *r, const char *path, char *err, 
     buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
                "time=\"%.3f\">\n", r->ncases, failures, r->count[V_ERROR],
                r->count[V_SKIP], r->duration_ms / 1000.0);
-    for (size_t i = 0; i < r->ncases;)
-        i = testsuite(&b, r, i);
-    buf_puts(&b, "</testsuites>\n");
-    if (!b.data) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    int rc = write_file_atomic(path, b.data, b.len, err, errlen);
+    fwrite(b.data ? b.data : "", 1, b.len, out);
     buf_free(&b);
+    fflush(s->body);
+    for (size_t i = 0; i < s->nsuites; i++)
+        write_suite(s, &s->suites[i], out, r->started);
+    fputs("</testsuites>\n", out);
+    int rc = ferror(s->body) ? -1 : 0;
+    if (rc != 0) {
+        snprintf(err, errlen, "the JUnit scratch file could not be read back");
+        atomic_abort(s->file);
+    } else {
+        rc = atomic_commit(s->file, err, errlen);
+    }
+    fclose(s->body);
+    free(s->suites);
+    free(s);
     return rc;
+}
+
+void junit_stream_abort(struct junit_stream *s)
+{
+    if (!s)
+        return;
+    atomic_abort(s->file);
+    fclose(s->body);
+    free(s->suites);
+    free(s);
+}
+
+int report_junit_write(const struct run_report *r, const char *path, char *err, size_t errlen)
+{
+    struct junit_stream *s;
+    if (junit_stream_open(path, r->strict, &s, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < r->ncases; i++)
+        junit_stream_case(s, &r->cases[i]);
+    return junit_stream_finish(s, r, err, errlen);
 }

@@ -31,6 +31,9 @@ static void print_exchange(FILE *out, const struct exchange *e)
     if (e->has_reply && e->reply.nlines) {
         const struct reply_line *last = &e->reply.lines[e->reply.nlines - 1];
         rep = wire_escape(e->reply.raw + last->off, last->len > 200 ? 200 : last->len);
+    } else if (e->received.len) {  /* a retired case: its first line */
+        size_t len = strcspn(e->received.data, "\r\n");
+        rep = wire_escape(e->received.data, len > 200 ? 200 : len);
     }
     fprintf(out, "        %s%s%s -> %s\n", n ? "C: " : "(greeting)", cmd ? cmd : "",
             n > 200 ? "..." : "", rep ? rep : "(no reply)");
@@ -85,6 +88,12 @@ void report_text(const struct run_report *r, FILE *out, int color)
         fprintf(out, "%s%s%zu %s%s", v ? ", " : "", color && r->count[v] ? colors[v] : "",
                 r->count[v], verdict_name((enum verdict)v), color && r->count[v] ? RESET : "");
     }
-    fprintf(out, " (%s, %.1f s)%s\n", r->target_url, r->duration_ms / 1000.0,
-            r->incomplete ? "; incomplete: --max-time was up" : "");
+    fprintf(out, " (%s, %.1f s)", r->target_url, r->duration_ms / 1000.0);
+    if (r->stopped_by)
+        fprintf(out, "; incomplete: %s", strcmp(r->stopped_by, "max-time") == 0
+                ? "--max-time was up" : r->stopped_by);
+    fprintf(out, "\n");
+    if (r->stats.greetings_421)
+        fprintf(out, "backoff: %zu greetings were 421; %zu retries; concurrency ended at %d\n",
+                r->stats.greetings_421, r->stats.retries, r->stats.jobs);
 }

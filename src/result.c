@@ -73,6 +73,36 @@ void exchange_drop_rule(struct exchange *e, const struct rule *rule)
     exchange_resum(e);
 }
 
+static void keep(struct buf *b, size_t *total, size_t max, const char *p, size_t n)
+{
+    *total += n;
+    if (b->len < max)
+        buf_append(b, p, n < max - b->len ? n : max - b->len);
+}
+
+void exchange_sent(struct exchange *e, const char *p, size_t n)
+{
+    keep(&e->sent, &e->sent_total, EXCHANGE_KEEP_SENT, p, n);
+}
+
+void exchange_received(struct exchange *e, const char *p, size_t n)
+{
+    keep(&e->received, &e->received_total, EXCHANGE_KEEP_RECEIVED, p, n);
+}
+
+void case_result_retire(struct case_result *r)
+{
+    for (size_t i = 0; i < r->nex; i++) {
+        struct exchange *e = &r->ex[i];
+        buf_truncate(&e->sent, EXCHANGE_KEEP_RETIRED);
+        buf_truncate(&e->received, EXCHANGE_KEEP_RETIRED);
+        if (e->has_reply)
+            reply_drop_lines(&e->reply);
+        buf_truncate(&e->reason, e->reason.len);
+    }
+    r->retired = 1;
+}
+
 void exchange_free(struct exchange *e)
 {
     free(e->table_cmd);

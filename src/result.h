@@ -26,11 +26,19 @@ struct finding {
     char *message;              /* what was seen, without the RFC sentence */
 };
 
+/* How many bytes an exchange keeps of what it sent and received (all
+ * are counted); and, once its case is written out, of each. */
+#define EXCHANGE_KEEP_SENT 65536
+#define EXCHANGE_KEEP_RECEIVED 16384
+#define EXCHANGE_KEEP_RETIRED 512
+
 /* One command (or the greeting) and what came back. */
 struct exchange {
     char *table_cmd;        /* code-table command, e.g. "MAIL", "GREETING" */
-    struct buf sent;        /* raw bytes sent for this exchange */
-    struct buf received;    /* raw bytes received for it */
+    struct buf sent;        /* the first bytes sent for this exchange */
+    struct buf received;    /* the first bytes received for it */
+    size_t sent_total;      /* all bytes sent, kept or not */
+    size_t received_total;  /* all bytes received, kept or not */
     int has_reply;          /* reply holds a parsed (maybe partial) reply */
     struct reply reply;
     int checked;            /* check holds a code-table check */
@@ -52,11 +60,15 @@ struct case_result {
     struct exchange *ex;
     size_t nex;
     long duration_ms;
+    int attempts;           /* connections made (more than 1 after 421 greetings) */
+    int retired;            /* written out; bytes cut (case_result_retire) */
 };
 
 /* What the first (discovery) connection learnt about the server. */
 struct server_info {
     int connected;
+    int greeted;            /* a complete greeting came (421 included) */
+    int attempts;           /* connections made (more after 421 greetings) */
     char *connect_error;    /* when not connected */
     char peer[96];
     struct buf greeting;    /* raw greeting bytes */
@@ -76,7 +88,16 @@ void exchange_drop_rule(struct exchange *e, const struct rule *rule);
 /* exchange_add_finding with a printf-style message. */
 int exchange_addf(struct exchange *e, enum verdict v, const struct rule *rule,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Add bytes to what e sent or received: the first EXCHANGE_KEEP_SENT /
+ * EXCHANGE_KEEP_RECEIVED are kept, all are counted. */
+void exchange_sent(struct exchange *e, const char *p, size_t n);
+void exchange_received(struct exchange *e, const char *p, size_t n);
 void exchange_free(struct exchange *e);
+/* Once r has been written to the reports, keeps only what the summary and
+ * the findings list need: EXCHANGE_KEEP_RETIRED bytes of each exchange's
+ * sent and received bytes, and each reply's code and defects, not its
+ * lines. */
+void case_result_retire(struct case_result *r);
 void case_result_free(struct case_result *r);
 void server_info_free(struct server_info *s);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "clock.h"
 #include "ehlo.h"
@@ -49,7 +50,10 @@ struct case_run {
         const struct rule *rule;
     } judged[32];
     size_t njudged;
-    struct buf unsent;      /* bytes written since the last reply read */
+    struct buf unsent;      /* the first bytes written since the last reply read */
+    size_t unsent_total;    /* all of them */
+    int attempt;            /* 1, or more after 421 greetings */
+    long long deadline;     /* clock_ms() when the case's time (--case-time) is up */
     enum verdict case_verdict;  /* verdict not tied to an exchange */
     char *case_reason;
 };
@@ -73,6 +77,26 @@ long runner_timeout_ms(const struct run_config *cfg, const char *cmd)
 int runner_out_of_time(const struct run_config *cfg)
 {
     return cfg->deadline_ms > 0 && clock_ms() >= cfg->deadline_ms;
+}
+
+/* What is left of the case's budget, at least 1 ms. */
+static long case_left_ms(const struct case_run *r)
+{
+    long long left = r->deadline - clock_ms();
+    return left > 0 ? (long)left : 1;
+}
+
+static int case_out_of_time(const struct case_run *r)
+{
+    return clock_ms() >= r->deadline;
+}
+
+/* The timeout for a reply to cmd: the per-reply timeout, cut to what is
+ * left of the case's budget and of the run's. */
+static long reply_timeout_ms(const struct case_run *r, const char *cmd)
+{
+    long t = runner_timeout_ms(r->cfg, cmd), left = case_left_ms(r);
+    return left < t ? left : t;
 }
 
 /* ---- transcript ---------------------------------------------------------- */
@@ -139,6 +163,7 @@ static const char *rx_explain(enum rx_status st)
     case RX_TIMEOUT: return "no complete reply before the timeout";
     case RX_EOF: return "the server closed the connection (clean close) before a complete reply";
     case RX_RESET: return "the connection was reset before a complete reply";
+    case RX_CANCELLED: return "the run was stopped before a complete reply";
     default: return "reply exceeded smtpspec's limit";
     }
 }
@@ -169,7 +194,7 @@ static void closed_at(struct case_run *r, struct exchange *ex, enum rx_status st
 static int read_reply(struct case_run *r, struct exchange *ex, long long started)
 {
     struct rx rx;
-    long timeout = runner_timeout_ms(r->cfg, ex->table_cmd);
+    long timeout = reply_timeout_ms(r, ex->table_cmd);
     if (session_read_reply(&r->sess, timeout, &rx) != 0) {
         inconclusive(ex, "out of memory");
         r->gone = 1;
@@ -177,9 +202,10 @@ static int read_reply(struct case_run *r, struct exchange *ex, long long started
     }
     ex->elapsed_ms = (long)(clock_ms() - started);
     transcript(r, "S:", rx.bytes.data, rx.bytes.len);
-    buf_append(&ex->received, rx.bytes.data, rx.bytes.len);
-    if (rx.status == RX_REPLY && reply_parse(rx.bytes.data, rx.bytes.len, &ex->reply) == 0)
-        ex->has_reply = 1;
+    exchange_received(ex, rx.bytes.data, rx.bytes.len);
+    size_t len = rx.bytes.len;
+    if (rx.status == RX_REPLY && reply_adopt(buf_steal(&rx.bytes), len, &ex->reply) == 0)
+        ex->has_reply = 1;   /* the reply owns the bytes: no second copy */
     buf_free(&rx.bytes);
     if (rx.status == RX_REPLY && ex->has_reply) {
         judge_reply(&r->jc, ex);
@@ -194,10 +220,17 @@ static int read_reply(struct case_run *r, struct exchange *ex, long long started
     else if (rx.status == RX_CAPPED)
         inconclusive(ex, "%s (%s limit); smtpspec stopped reading and closed the "
                      "connection", rx_explain(rx.status), rx.capped);
+    else if (rx.status == RX_TIMEOUT && case_out_of_time(r))
+        inconclusive(ex, "%s: the case's time was up (see --case-time)",
+                     rx_explain(rx.status));
+    else if (rx.status == RX_TIMEOUT && runner_out_of_time(r->cfg))
+        inconclusive(ex, "%s: the run's time was up (see --max-time)", rx_explain(rx.status));
     else if (rx.status == RX_TIMEOUT)
         inconclusive(ex, "%s (waited %ld ms for %s; RFC 5321 §4.5.3.2 gives a client "
                      "%d s; see --timeout)", rx_explain(rx.status), timeout, ex->table_cmd,
                      codes_rfc_timeout(ex->table_cmd, NULL));
+    else if (rx.status == RX_CANCELLED)
+        inconclusive(ex, "%s", rx_explain(rx.status));
     else
         inconclusive(ex, "out of memory");
     r->gone = 1;
@@ -245,14 +278,14 @@ static int check_unsolicited(struct case_run *r)
      * arrives late may be theirs too: it is kept, not judged. */
     if (n && prev->sent.len && is_one_line(prev->sent.data, prev->sent.len)) {
         transcript(r, "S:", p->data, p->len);
-        buf_append(&prev->received, p->data, p->len);
+        exchange_received(prev, p->data, p->len);
         if (r->pipelined)
             exchange_add_finding(prev, V_PASS, NULL, "note: more bytes came after this "
                                  "reply; lines were sent earlier without waiting for "
                                  "replies, so they may answer those");
         else
             judge_extra_reply(&r->jc, prev, p->len);
-        buf_consume(p, p->len);
+        session_discard(&r->sess);
     }
     if (r->sess.closed == IO_OK)
         return 0;
@@ -275,15 +308,26 @@ static int data_mode_blocks(struct case_run *r)
     return 1;
 }
 
+/* Bytes written before (pipelining, message data) belong to the exchange
+ * whose reply is read next. */
+static void take_unsent(struct case_run *r, struct exchange *ex)
+{
+    exchange_sent(ex, r->unsent.data, r->unsent.len);
+    ex->sent_total += r->unsent_total - r->unsent.len;
+    buf_free(&r->unsent);
+    r->unsent_total = 0;
+}
+
 static int send_bytes(struct case_run *r, struct exchange *ex, const char *p, size_t n)
 {
     transcript(r, "C:", p, n);
-    buf_append(&ex->sent, p, n);
-    enum io_status st = conn_send(r->sess.conn, p, n, runner_timeout_ms(r->cfg, ex->table_cmd));
+    exchange_sent(ex, p, n);
+    enum io_status st = conn_send(r->sess.conn, p, n, reply_timeout_ms(r, ex->table_cmd));
     if (st == IO_OK)
         return 0;
     inconclusive(ex, "could not send: %s", st == IO_TIMEOUT
-                 ? "the server stopped reading (send timed out)" : "connection reset");
+                 ? "the server stopped reading (send timed out)"
+                 : st == IO_CANCELLED ? "the run was stopped" : "connection reset");
     ex->closed = st == IO_TIMEOUT ? CLOSE_NONE : CLOSE_RESET;
     r->gone = 1;
     return -1;
@@ -311,9 +355,7 @@ static int step_send(struct case_run *r, const struct step *st)
         buf_free(&bytes);
         return -1;
     }
-    /* bytes written before (pipelining, message data) belong here too */
-    buf_append(&ex->sent, r->unsent.data, r->unsent.len);
-    buf_free(&r->unsent);
+    take_unsent(r, ex);
     long long started = clock_ms();
     if (!is_one_line(bytes.data ? bytes.data : "", bytes.len))
         r->pipelined = 1;   /* several lines, or none: replies may not pair up */
@@ -348,15 +390,19 @@ static int step_write(struct case_run *r, const struct step *st)
         return -1;
     }
     transcript(r, "C:", bytes.data, bytes.len);
-    buf_append(&r->unsent, bytes.data, bytes.len);
+    r->unsent_total += bytes.len;
+    if (r->unsent.len < EXCHANGE_KEEP_SENT)
+        buf_append(&r->unsent, bytes.data, bytes.len < EXCHANGE_KEEP_SENT - r->unsent.len
+                   ? bytes.len : EXCHANGE_KEEP_SENT - r->unsent.len);
     enum io_status io = conn_send(r->sess.conn, bytes.data ? bytes.data : "", bytes.len,
-                                  runner_timeout_ms(r->cfg, CMD_DATA_BLOCK));
+                                  reply_timeout_ms(r, CMD_DATA_BLOCK));
     buf_free(&bytes);
     r->lockstep = 0;
     r->pipelined = 1;
     if (io != IO_OK) {
         case_finding(r, V_ERROR, "could not send (line %d): %s", st->line,
-                     io == IO_TIMEOUT ? "the server stopped reading" : "connection reset");
+                     io == IO_TIMEOUT ? "the server stopped reading"
+                     : io == IO_CANCELLED ? "the run was stopped" : "connection reset");
         r->gone = 1;
         return -1;
     }
@@ -370,8 +416,7 @@ static int step_read(struct case_run *r, const struct step *st)
     struct exchange *ex = new_exchange(r, st->cmd);
     if (!ex)
         return -1;
-    buf_append(&ex->sent, r->unsent.data, r->unsent.len);
-    buf_free(&r->unsent);
+    take_unsent(r, ex);
     if (read_reply(r, ex, clock_ms()) != 0)
         return -1;
     if (strcmp(st->cmd, CMD_END_OF_DATA) == 0)
@@ -426,15 +471,22 @@ static int step_expect_close(struct case_run *r, const struct step *st)
 {
     struct exchange *ex = last_exchange(r);
     struct buf extra = BUF_INIT;
-    long timeout = runner_timeout_ms(r->cfg, "QUIT");
-    enum io_status io = session_wait_close(&r->sess, timeout, &extra);
+    long timeout = reply_timeout_ms(r, "QUIT");
+    enum io_status io = session_wait_close(&r->sess, timeout, &extra, EXCHANGE_KEEP_RECEIVED);
     transcript(r, "S:", extra.data, extra.len);
-    buf_append(&ex->received, extra.data, extra.len);
+    exchange_received(ex, extra.data, extra.len);
     buf_free(&extra);
     r->gone = 1;
     if (io == IO_EOF || io == IO_RESET) {
         ex->closed = io == IO_EOF ? CLOSE_CLEAN : CLOSE_RESET;
         return 0;
+    }
+    if (io == IO_CANCELLED || case_out_of_time(r) || runner_out_of_time(r->cfg)) {
+        inconclusive(ex, "%s before the server closed the connection",
+                     io == IO_CANCELLED ? "the run was stopped"
+                     : case_out_of_time(r) ? "the case's time was up (see --case-time)"
+                     : "the run's time was up (see --max-time)");
+        return -1;
     }
     judge_not_closed(&r->jc, ex, st, timeout);
     return -1;
@@ -491,9 +543,9 @@ static int step_expect_no_more(struct case_run *r, const struct step *st)
     if (n) {
         struct buf *p = &r->sess.pending;
         transcript(r, "S:", p->data, p->len);
-        buf_append(&ex->received, p->data, p->len);
+        exchange_received(ex, p->data, p->len);
         judge_no_more(&r->jc, ex, st, n);
-        buf_consume(p, p->len);
+        session_discard(&r->sess);
     }
     if (r->sess.closed == IO_OK)
         return 0;
@@ -577,16 +629,23 @@ static int open_case(struct case_run *r)
                      r->info->connect_error ? r->info->connect_error : "could not connect");
         return -1;
     }
-    if (r->info->greeting_code < 0) {
+    if (!r->info->greeted) {
         case_finding(r, V_ERROR, "not run: the discovery connection got no complete "
                      "greeting, so smtpspec made no more connections");
         return -1;
     }
+    if (r->info->greeting_code == 421) {
+        case_finding(r, V_ERROR, "not run: the server greeted the discovery connection with "
+                     "421 (service not available) %d time%s; smtpspec backed off and gave "
+                     "up (see --retries)", r->info->attempts, r->info->attempts == 1 ? "" : "s");
+        return -1;
+    }
     long long started = clock_ms();
     struct conn_opts opts = r->cfg->conn;
-    long left = run_left_ms(r->cfg);
-    if (left >= 0 && left < opts.connect_timeout_ms)
+    long left = reply_timeout_ms(r, CMD_GREETING);
+    if (left < opts.connect_timeout_ms)
         opts.connect_timeout_ms = left;
+    r->res->attempts = r->attempt;
     if (conn_open(&opts, &r->sess.conn, err, sizeof err) != 0) {
         case_finding(r, V_ERROR, "%s", err);
         return -1;
@@ -595,6 +654,12 @@ static int open_case(struct case_run *r)
     struct exchange *ex = new_exchange(r, CMD_GREETING);
     int got = ex ? read_reply(r, ex, started) : -1;
     r->greeted = ex && ex->has_reply;   /* a 421 greeting is an answer too */
+    if (r->greeted && ex->reply.code == 421) {
+        case_finding(r, V_ERROR, "not run: the server greeted %d connection%s with 421 "
+                     "(service not available, e.g. too many connections); smtpspec backed "
+                     "off and gave up (see --retries)", r->attempt, r->attempt == 1 ? "" : "s");
+        return -1;
+    }
     if (got != 0)
         return -1;
     int code = ex->reply.code;
@@ -615,12 +680,40 @@ static int open_case(struct case_run *r)
     return 0;
 }
 
+/* Why the case must stop before its next step, or NULL. */
+static const char *must_stop(const struct case_run *r)
+{
+    if (transport_cancelled())
+        return "the run was stopped";
+    if (runner_out_of_time(r->cfg))
+        return "the run's time was up (see --max-time)";
+    if (case_out_of_time(r))
+        return "the case's time was up (see --case-time)";
+    return NULL;
+}
+
+static void run_steps(struct case_run *r)
+{
+    for (r->step = 0; r->step < r->def->nsteps; r->step++) {
+        const struct step *st = &r->def->steps[r->step];
+        const char *why = must_stop(r);
+        if (why) {
+            case_finding(r, V_ERROR, "%s before the step at line %d; the rest of the case "
+                         "did not run", why, st->line);
+            return;
+        }
+        if (run_step(r, st) != 0)
+            return;
+    }
+}
+
 /* Ends the case: QUIT unless the case said it, the connection is gone or
  * the server waits for message data.  A server that closed after the
- * case's last reply, before this QUIT, is judged for it. */
+ * case's last reply, before this QUIT, is judged for it.  The wait is at
+ * most min(TEARDOWN_TIMEOUT_MS, the reply timeout, the case's time left). */
 static void teardown(struct case_run *r)
 {
-    long timeout = runner_timeout_ms(r->cfg, "QUIT");
+    long timeout = reply_timeout_ms(r, "QUIT");
     if (timeout > TEARDOWN_TIMEOUT_MS)
         timeout = TEARDOWN_TIMEOUT_MS;
     if (r->connected && !r->gone && !r->data_mode)
@@ -635,8 +728,8 @@ static void teardown(struct case_run *r)
             transcript(r, "S:", rx.bytes.data, rx.bytes.len);
             buf_free(&rx.bytes);
         }
-        if ((rx.status == RX_EOF || rx.status == RX_RESET) && last && last->has_reply &&
-            last->reply.code != 421 && r->lockstep) {
+        if ((rx.status == RX_EOF || rx.status == RX_RESET) && io != IO_CANCELLED &&
+            last && last->has_reply && last->reply.code != 421 && r->lockstep) {
             last->closed = rx.status == RX_EOF ? CLOSE_CLEAN : CLOSE_RESET;
             judge_close(&r->jc, last, 1);
         }
@@ -672,14 +765,17 @@ static void conclude(struct case_run *r)
     }
 }
 
-/* How a case's connection went, for the circuit breaker. */
-enum contact { CONTACT_NONE, CONTACT_OK, CONTACT_FAILED };
+/* How a case's connection went: for the circuit breaker and the backoff. */
+enum contact { CONTACT_NONE, CONTACT_OK, CONTACT_FAILED, CONTACT_421 };
 
+/* One attempt at a case, within the case's time (deadline). */
 static enum contact run_case(const struct run_config *cfg, const struct server_info *info,
-                             const struct casedef *def, struct case_result *res)
+                             const struct casedef *def, struct case_result *res,
+                             long long deadline, int attempt)
 {
     enum contact contact = CONTACT_NONE;
-    struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res };
+    struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res,
+                          .deadline = deadline, .attempt = attempt };
     char buf[256];
     r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile,
                                .keywords = info->keywords,
@@ -689,15 +785,13 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     res->def = def;
     r.sess.limits = cfg->limits;
     const char *skip = precheck(&r, buf, sizeof buf);
-    if (skip) {
+    if (skip)
         case_finding(&r, V_SKIP, "%s", skip);
-    } else if (open_case(&r) == 0) {
-        for (r.step = 0; r.step < def->nsteps; r.step++)
-            if (run_step(&r, &def->steps[r.step]) != 0)
-                break;
-    }
-    if (!skip && info->connected && info->greeting_code >= 0)
-        contact = r.greeted ? CONTACT_OK : CONTACT_FAILED;
+    else if (open_case(&r) == 0)
+        run_steps(&r);
+    if (!skip && info->connected && info->greeted)
+        contact = !r.greeted ? CONTACT_FAILED
+                : res->nex && res->ex[0].reply.code == 421 ? CONTACT_421 : CONTACT_OK;
     teardown(&r);
     conclude(&r);
     free(r.case_reason);
@@ -705,8 +799,8 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     return contact;
 }
 
-/* A case the circuit breaker (tripped) or --max-time stopped: an error,
- * with no connection. */
+/* A case the circuit breaker (tripped), --max-time or a stop kept from
+ * running: an error, with no connection. */
 static void not_run(const struct run_config *cfg, const struct casedef *def,
                     struct case_result *res, int tripped)
 {
@@ -717,8 +811,18 @@ static void not_run(const struct run_config *cfg, const struct casedef *def,
         res->reason = xasprintf("not run: %d connections in a row failed or got no "
                                 "greeting (see --max-connect-failures)",
                                 cfg->max_connect_failures);
+    else if (transport_cancelled())
+        res->reason = xasprintf("not run: the run was stopped");
     else
         res->reason = xasprintf("not run: the run's time (--max-time) was up");
+}
+
+/* Can a case that was greeted with 421 try again after delay_ms? */
+static int may_retry(const struct run_config *cfg, int attempt, long delay_ms,
+                     long long deadline)
+{
+    return attempt <= cfg->retries && !transport_cancelled() && !runner_out_of_time(cfg) &&
+           clock_ms() + delay_ms < deadline;
 }
 
 /* ---- discovery ---------------------------------------------------------- */
@@ -745,52 +849,82 @@ static char *ehlo_keywords(const struct reply *rp)
     return buf_steal(&kw);
 }
 
-void runner_discover(const struct run_config *cfg, struct server_info *info)
+static void save_reply(struct buf *to, const struct exchange *ex)
 {
-    static const struct casedef probe = { .id = "discovery", .title = "discovery" };
-    struct case_result res;
-    struct case_run r = { .cfg = cfg, .info = info, .def = &probe, .res = &res };
-    r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile };
+    buf_free(to);
+    buf_append(to, ex->received.data, ex->received.len);
+}
+
+/* One discovery connection: the greeting, and EHLO when it offers a
+ * session.  Returns the greeting code, or -1 without a complete one. */
+static int discover_once(struct case_run *r, struct server_info *info)
+{
     char err[512];
-    memset(info, 0, sizeof *info);
-    memset(&res, 0, sizeof res);
-    info->greeting_code = info->ehlo_code = -1;
-    r.sess.limits = cfg->limits;
-    struct conn_opts opts = cfg->conn;
-    long left = run_left_ms(cfg);
-    if (left >= 0 && left < opts.connect_timeout_ms)
+    struct conn_opts opts = r->cfg->conn;
+    long left = reply_timeout_ms(r, CMD_GREETING);
+    if (left < opts.connect_timeout_ms)
         opts.connect_timeout_ms = left;
-    if (conn_open(&opts, &r.sess.conn, err, sizeof err) != 0) {
+    if (conn_open(&opts, &r->sess.conn, err, sizeof err) != 0) {
+        free(info->connect_error);
         info->connect_error = strdup(err);
-        return;
+        return -1;
     }
     info->connected = 1;
-    r.connected = 1;
-    snprintf(info->peer, sizeof info->peer, "%s", conn_peer(r.sess.conn));
-    struct exchange *ex = new_exchange(&r, CMD_GREETING);
-    if (ex) {
-        read_reply(&r, ex, clock_ms());
-        buf_append(&info->greeting, ex->received.data, ex->received.len);
-        if (ex->has_reply)      /* a complete greeting, 421 included */
-            info->greeting_code = ex->reply.code;
-    }
+    r->connected = 1;
+    snprintf(info->peer, sizeof info->peer, "%s", conn_peer(r->sess.conn));
+    struct exchange *ex = new_exchange(r, CMD_GREETING);
+    if (!ex)
+        return -1;
+    read_reply(r, ex, clock_ms());
+    save_reply(&info->greeting, ex);
+    int code = ex->has_reply ? ex->reply.code : -1;
+    info->greeted = ex->has_reply;   /* a complete greeting, even a bad one */
+    info->greeting_code = code;
     /* Only a server that offers a session is asked for its extensions. */
-    if (ex && info->greeting_code == 220) {
+    if (code == 220) {
         struct buf line = BUF_INIT;
-        buf_printf(&line, "EHLO %s\r\n", cfg->vars.value[VAR_HELO]);
-        ex = new_exchange(&r, "EHLO");
+        buf_printf(&line, "EHLO %s\r\n", r->cfg->vars.value[VAR_HELO]);
+        ex = new_exchange(r, "EHLO");
         long long t = clock_ms();
-        if (ex && send_bytes(&r, ex, line.data, line.len) == 0 && read_reply(&r, ex, t) == 0) {
-            buf_append(&info->ehlo, ex->received.data, ex->received.len);
+        if (ex && send_bytes(r, ex, line.data, line.len) == 0 && read_reply(r, ex, t) == 0) {
+            save_reply(&info->ehlo, ex);
             info->ehlo_code = ex->reply.code;
             if (ex->reply.code == 250)
                 info->keywords = ehlo_keywords(&ex->reply);
         }
         buf_free(&line);
     }
-    teardown(&r);
-    case_result_free(&res);
-    free(r.case_reason);
+    return code;
+}
+
+void runner_discover(const struct run_config *cfg, struct server_info *info,
+                     struct run_stats *stats)
+{
+    static const struct casedef probe = { .id = "discovery", .title = "discovery" };
+    long long deadline = clock_ms() + cfg->case_time_ms;
+    long delay = cfg->retry_delay_ms;
+    memset(info, 0, sizeof *info);
+    info->greeting_code = info->ehlo_code = -1;
+    for (int attempt = 1;; attempt++, delay *= 2) {
+        struct case_result res;
+        struct case_run r = { .cfg = cfg, .info = info, .def = &probe, .res = &res,
+                              .deadline = deadline, .attempt = attempt };
+        r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile };
+        r.sess.limits = cfg->limits;
+        memset(&res, 0, sizeof res);
+        info->attempts = attempt;
+        int code = discover_once(&r, info);
+        teardown(&r);
+        case_result_free(&res);
+        free(r.case_reason);
+        if (code != 421)
+            return;
+        stats->greetings_421++;
+        if (!may_retry(cfg, attempt, delay, deadline))
+            return;
+        stats->retries++;
+        transport_sleep(delay);
+    }
 }
 
 /* ---- parallel execution ------------------------------------------------- */
@@ -804,8 +938,74 @@ struct pool {
     size_t next;
     int failures;           /* consecutive failed connections */
     int tripped;            /* the circuit breaker stopped the run */
+    int active;             /* cases connected (or connecting) now */
+    int cap;                /* at most this many at once; lowered by 421 */
+    struct run_stats *stats;
     pthread_mutex_t lock;
+    pthread_cond_t freed;   /* a slot under cap became free */
 };
+
+/* Waits until fewer than cap cases run (or the run is stopping). */
+static void pool_enter(struct pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->active >= p->cap && !transport_cancelled() && !runner_out_of_time(p->cfg)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;   /* wake now and then to see a stop */
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->freed, &p->lock, &ts);
+    }
+    p->active++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Accounts for an attempt that ended: the circuit breaker counts failed
+ * connections, and a 421 greeting lowers the cap to the connections the
+ * server did accept alongside this one. */
+static void pool_leave(struct pool *p, enum contact c)
+{
+    pthread_mutex_lock(&p->lock);
+    if (c == CONTACT_OK) {
+        p->failures = 0;
+    } else if (c == CONTACT_FAILED && ++p->failures >= p->cfg->max_connect_failures &&
+               p->cfg->max_connect_failures > 0) {
+        p->tripped = 1;
+    } else if (c == CONTACT_421) {
+        p->stats->greetings_421++;
+        int accepted = p->active - 1;
+        if (accepted < p->cap)
+            p->cap = accepted > 1 ? accepted : 1;
+    }
+    p->active--;
+    pthread_cond_broadcast(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Runs case i, again after a growing delay while the server greets it
+ * with 421, all within the case's time. */
+static void run_with_backoff(struct pool *p, size_t i)
+{
+    const struct run_config *cfg = p->cfg;
+    long long deadline = clock_ms() + cfg->case_time_ms;
+    long delay = cfg->retry_delay_ms;
+    for (int attempt = 1;; attempt++, delay *= 2) {
+        pool_enter(p);
+        enum contact c = run_case(cfg, p->info, p->cases[i], &p->results[i], deadline,
+                                  attempt);
+        pool_leave(p, c);
+        if (c != CONTACT_421 || !may_retry(cfg, attempt, delay, deadline))
+            return;
+        pthread_mutex_lock(&p->lock);
+        p->stats->retries++;
+        pthread_mutex_unlock(&p->lock);
+        case_result_free(&p->results[i]);
+        transport_sleep(delay);
+    }
+}
 
 static void *worker(void *arg)
 {
@@ -817,33 +1017,30 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (i >= p->n)
             return NULL;
-        if (tripped || runner_out_of_time(p->cfg)) {
+        if (tripped || runner_out_of_time(p->cfg) || transport_cancelled())
             not_run(p->cfg, p->cases[i], &p->results[i], tripped);
-            continue;
-        }
-        enum contact c = run_case(p->cfg, p->info, p->cases[i], &p->results[i]);
-        pthread_mutex_lock(&p->lock);
-        if (c == CONTACT_OK)
-            p->failures = 0;
-        else if (c == CONTACT_FAILED && ++p->failures >= p->cfg->max_connect_failures &&
-                 p->cfg->max_connect_failures > 0)
-            p->tripped = 1;
-        pthread_mutex_unlock(&p->lock);
+        else
+            run_with_backoff(p, i);
+        if (p->cfg->case_done)
+            p->cfg->case_done(p->cfg->done_ctx, i);
     }
 }
 
 int runner_run(const struct run_config *cfg, const struct server_info *info,
                const struct casedef *const *cases, size_t n,
-               struct case_result *results)
+               struct case_result *results, struct run_stats *stats)
 {
-    struct pool p = { .cfg = cfg, .info = info, .cases = cases, .results = results, .n = n };
+    struct pool p = { .cfg = cfg, .info = info, .cases = cases, .results = results, .n = n,
+                      .stats = stats };
     size_t jobs = cfg->jobs > 1 ? (size_t)cfg->jobs : 1;
     if (jobs > n)
         jobs = n ? n : 1;
+    p.cap = (int)jobs;
     pthread_t *tids = calloc(jobs, sizeof *tids);
     size_t started = 0;
     int rc = 0;
     pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.freed, NULL);
     for (size_t i = 0; tids && jobs > 1 && i < jobs; i++) {
         if (pthread_create(&tids[i], NULL, worker, &p) != 0) {
             rc = -1;
@@ -856,6 +1053,8 @@ int runner_run(const struct run_config *cfg, const struct server_info *info,
     for (size_t i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     free(tids);
+    stats->jobs = p.cap;
+    pthread_cond_destroy(&p.freed);
     pthread_mutex_destroy(&p.lock);
     return rc;
 }

@@ -1,29 +1,24 @@
-/* session.c - reply-at-a-time reading over a transport connection. */
+/* session.c - reply-at-a-time reading over a transport connection.
+ *
+ * Bytes are framed as they arrive (reply.h: reply_frame_more), so each
+ * byte is scanned once however the reply is split into chunks, and the
+ * limits are checked on what has been framed so far. */
 #include "session.h"
 
 #include <string.h>
 
 #include "clock.h"
-#include "reply.h"
 
 #define CHUNK 16384
 
 /* Which limit, if any, the unframed bytes in pending exceed. */
 static const char *over_limit(const struct session *s)
 {
-    const struct buf *p = &s->pending;
-    size_t lines = 0, last_lf = 0;
-    for (size_t i = 0; i < p->len; i++) {
-        if (p->data[i] == '\n') {
-            lines++;
-            last_lf = i + 1;
-        }
-    }
-    if (p->len - last_lf > s->limits.line_max)
+    if (s->pending.len - s->framer.line_start > s->limits.line_max)
         return "reply line length";
-    if (p->len > s->limits.reply_max)
+    if (s->pending.len > s->limits.reply_max)
         return "reply size";
-    if (lines > s->limits.lines_max)
+    if (s->framer.lines > s->limits.lines_max)
         return "reply line count";
     return NULL;
 }
@@ -33,16 +28,32 @@ static enum rx_status rx_from_io(enum io_status st)
     switch (st) {
     case IO_TIMEOUT: return RX_TIMEOUT;
     case IO_EOF: return RX_EOF;
+    case IO_CANCELLED: return RX_CANCELLED;
     default: return RX_RESET;
     }
 }
 
-/* Moves the first n pending bytes into out. */
+void session_discard(struct session *s)
+{
+    buf_consume(&s->pending, s->pending.len);
+    memset(&s->framer, 0, sizeof s->framer);
+}
+
+/* Moves the first n pending bytes into out: the buffer itself when they
+ * are all of it (no copy), and framing starts again on what is left. */
 static int take(struct session *s, size_t n, struct rx *out)
 {
-    if (buf_append(&out->bytes, s->pending.data, n) != 0)
-        return -1;
-    buf_consume(&s->pending, n);
+    if (n >= s->pending.len) {
+        out->bytes = s->pending;
+        if (out->bytes.len > n)
+            out->bytes.len = n;
+        s->pending = (struct buf)BUF_INIT;
+    } else {
+        if (buf_append(&out->bytes, s->pending.data, n) != 0)
+            return -1;
+        buf_consume(&s->pending, n);
+    }
+    memset(&s->framer, 0, sizeof s->framer);
     return 0;
 }
 
@@ -50,15 +61,19 @@ int session_read_reply(struct session *s, long timeout_ms, struct rx *out)
 {
     char chunk[CHUNK];
     long long start = clock_ms(), deadline = start + timeout_ms;
+    size_t n = 0;
     memset(out, 0, sizeof *out);
     for (;;) {
-        size_t framed = reply_frame(s->pending.data, s->pending.len);
-        if (framed > 0) {
+        n = reply_frame_more(&s->framer, s->pending.data, s->pending.len);
+        if (n > 0) {
             out->status = RX_REPLY;
             break;
         }
+        n = s->pending.len;
         if ((out->capped = over_limit(s)) != NULL) {
             out->status = RX_CAPPED;
+            if (n > s->limits.reply_max)
+                n = s->limits.reply_max;
             break;
         }
         size_t got = 0;
@@ -73,14 +88,10 @@ int session_read_reply(struct session *s, long timeout_ms, struct rx *out)
             return -1;
     }
     out->elapsed_ms = (long)(clock_ms() - start);
-    size_t n = out->status == RX_REPLY ? reply_frame(s->pending.data, s->pending.len)
-                                       : s->pending.len;
-    if (out->status == RX_CAPPED && n > s->limits.reply_max)
-        n = s->limits.reply_max;
     if (take(s, n, out) != 0)
         return -1;
     if (out->status == RX_CAPPED)
-        buf_free(&s->pending);  /* the connection is abandoned */
+        session_discard(s);     /* the connection is abandoned */
     return 0;
 }
 
@@ -100,14 +111,19 @@ size_t session_drain(struct session *s, long wait_ms)
     return s->pending.len;
 }
 
-enum io_status session_wait_close(struct session *s, long timeout_ms, struct buf *extra)
+static void keep_some(struct buf *b, const char *p, size_t n, size_t keep)
+{
+    if (b->len < keep)
+        buf_append(b, p, n < keep - b->len ? n : keep - b->len);
+}
+
+enum io_status session_wait_close(struct session *s, long timeout_ms, struct buf *extra,
+                                  size_t keep)
 {
     char chunk[CHUNK];
     long long deadline = clock_ms() + timeout_ms;
-    if (s->pending.len) {
-        buf_append(extra, s->pending.data, s->pending.len);
-        buf_consume(&s->pending, s->pending.len);
-    }
+    keep_some(extra, s->pending.data, s->pending.len, keep);
+    session_discard(s);
     for (;;) {
         size_t got = 0;
         long left = (long)(deadline - clock_ms());
@@ -115,7 +131,6 @@ enum io_status session_wait_close(struct session *s, long timeout_ms, struct buf
                                      : IO_TIMEOUT;
         if (st != IO_OK)
             return st == IO_ERROR ? IO_RESET : st;
-        if (extra->len < s->limits.reply_max)
-            buf_append(extra, chunk, got);
+        keep_some(extra, chunk, got, keep);
     }
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "reply.h"
 #include "transport.h"
 
 struct session_limits {
@@ -19,6 +20,7 @@ struct session {
     struct conn *conn;
     struct session_limits limits;
     struct buf pending;     /* received, not yet handed out */
+    struct reply_framer framer; /* how far pending has been framed */
     enum io_status closed;  /* IO_EOF or IO_RESET once session_drain saw a close */
 };
 
@@ -27,7 +29,8 @@ enum rx_status {
     RX_TIMEOUT,     /* no complete reply in time (bytes may be partial) */
     RX_EOF,         /* clean close before a complete reply */
     RX_RESET,       /* reset before a complete reply */
-    RX_CAPPED       /* a limit was exceeded; reading stopped */
+    RX_CAPPED,      /* a limit was exceeded; reading stopped */
+    RX_CANCELLED    /* the run is being stopped (transport_cancel) */
 };
 
 struct rx {
@@ -41,14 +44,19 @@ struct rx {
  * (buf_free).  Returns -1 only when memory runs out. */
 int session_read_reply(struct session *s, long timeout_ms, struct rx *out);
 
+/* Drops the pending bytes (after the caller has used them). */
+void session_discard(struct session *s);
+
 /* Collects bytes that are waiting, waiting up to wait_ms for the first
  * (0: not at all); returns how many are pending afterwards.  A close seen
  * meanwhile sets s->closed. */
 size_t session_drain(struct session *s, long wait_ms);
 
 /* Waits up to timeout_ms for the peer to close.  Bytes that arrive
- * meanwhile go to extra (bounded by the reply limit).  Returns IO_EOF,
+ * meanwhile go to extra (at most keep bytes of them; the rest are read and
+ * dropped).  Returns IO_EOF,
  * IO_RESET or IO_TIMEOUT. */
-enum io_status session_wait_close(struct session *s, long timeout_ms, struct buf *extra);
+enum io_status session_wait_close(struct session *s, long timeout_ms, struct buf *extra,
+                                  size_t keep);
 
 #endif

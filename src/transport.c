@@ -8,14 +8,21 @@
  * - TLS data already decrypted is invisible to poll(), so every wait
  *   first tries curl_easy_recv and polls only on CURLE_AGAIN.
  * - curl_easy_recv returns OK with 0 bytes at EOF and CURLE_RECV_ERROR on
- *   a reset. */
+ *   a reset.
+ *
+ * Cancelling: a pipe that every poll() also watches; transport_cancel()
+ * writes to it (async-signal-safe), so waits in every thread wake. */
 #include "transport.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -25,19 +32,70 @@ struct conn {
     char peer[96];
 };
 
+static int cancel_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t cancelled;
+static pthread_once_t cancel_once = PTHREAD_ONCE_INIT;
+
+static void cancel_init(void)
+{
+    if (pipe(cancel_pipe) != 0) {
+        cancel_pipe[0] = cancel_pipe[1] = -1;
+        return;
+    }
+    for (int i = 0; i < 2; i++)
+        fcntl(cancel_pipe[i], F_SETFL, fcntl(cancel_pipe[i], F_GETFL) | O_NONBLOCK);
+}
+
+void transport_cancel(void)
+{
+    cancelled = 1;
+    if (cancel_pipe[1] >= 0) {
+        ssize_t rc = write(cancel_pipe[1], "x", 1);
+        (void)rc;
+    }
+}
+
+int transport_cancelled(void)
+{
+    return cancelled != 0;
+}
+
+int transport_sleep(long ms)
+{
+    pthread_once(&cancel_once, cancel_init);
+    struct pollfd pfd = { .fd = cancel_pipe[0], .events = POLLIN };
+    long long deadline = clock_ms() + ms;
+    long left;
+    while (!cancelled && (left = (long)(deadline - clock_ms())) > 0)
+        poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+    return cancelled ? -1 : 0;
+}
+
 const char *io_status_name(enum io_status s)
 {
-    static const char *const names[] = { "ok", "timeout", "eof", "reset", "error" };
+    static const char *const names[] = { "ok", "timeout", "eof", "reset", "error",
+                                         "cancelled" };
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
+/* >0 ready, 0 timeout, <0 error or cancelled (see transport_cancelled). */
 static int wait_fd(curl_socket_t fd, short events, long timeout_ms)
 {
-    struct pollfd pfd = { .fd = fd, .events = events };
+    struct pollfd pfd[2] = { { .fd = fd, .events = events },
+                             { .fd = cancel_pipe[0], .events = POLLIN } };
+    if (cancelled)
+        return -1;
     if (timeout_ms < 0)
         timeout_ms = 0;
-    int rc = poll(&pfd, 1, timeout_ms > 0x7fffffff ? 0x7fffffff : (int)timeout_ms);
-    return rc;  /* >0 ready, 0 timeout, <0 error */
+    int rc = poll(pfd, 2, timeout_ms > 0x7fffffff ? 0x7fffffff : (int)timeout_ms);
+    return cancelled ? -1 : rc;
+}
+
+/* libcurl calls this while connecting: a nonzero return aborts. */
+static int connect_progress(void *p, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)p, (void)a, (void)b, (void)c, (void)d;
+    return cancelled != 0;
 }
 
 static int build_url(const struct conn_opts *o, char *url, size_t len)
@@ -56,6 +114,11 @@ int conn_open(const struct conn_opts *o, struct conn **out, char *err, size_t er
         snprintf(err, errlen, "host name too long");
         return -1;
     }
+    pthread_once(&cancel_once, cancel_init);
+    if (cancelled) {
+        snprintf(err, errlen, "not connected: the run is being stopped");
+        return -1;
+    }
     struct conn *c = calloc(1, sizeof *c);
     if (!c || !(c->curl = curl_easy_init())) {
         free(c);
@@ -68,6 +131,8 @@ int conn_open(const struct conn_opts *o, struct conn **out, char *err, size_t er
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, connect_progress);
     if (o->tls) {
         curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
@@ -97,6 +162,8 @@ enum io_status conn_send(struct conn *c, const void *p, size_t n, long timeout_m
     long long deadline = clock_ms() + timeout_ms;
     const char *s = p;
     while (n > 0) {
+        if (cancelled)
+            return IO_CANCELLED;
         size_t sent = 0;
         CURLcode rc = curl_easy_send(c->curl, s, n, &sent);
         if (rc == CURLE_OK) {
@@ -107,7 +174,10 @@ enum io_status conn_send(struct conn *c, const void *p, size_t n, long timeout_m
         if (rc != CURLE_AGAIN)
             return IO_RESET;
         long left = (long)(deadline - clock_ms());
-        if (left <= 0 || wait_fd(c->fd, POLLOUT, left) == 0)
+        int w = left > 0 ? wait_fd(c->fd, POLLOUT, left) : 0;
+        if (w < 0 && cancelled)
+            return IO_CANCELLED;
+        if (w == 0)
             return IO_TIMEOUT;
     }
     return IO_OK;
@@ -120,6 +190,8 @@ enum io_status conn_recv(struct conn *c, void *buf, size_t cap, size_t *got,
     *got = 0;
     for (;;) {
         size_t n = 0;
+        if (cancelled)
+            return IO_CANCELLED;
         CURLcode rc = curl_easy_recv(c->curl, buf, cap, &n);
         if (rc == CURLE_OK) {
             *got = n;
@@ -131,6 +203,8 @@ enum io_status conn_recv(struct conn *c, void *buf, size_t cap, size_t *got,
         if (left <= 0)
             return IO_TIMEOUT;
         int w = wait_fd(c->fd, POLLIN, left);
+        if (w < 0 && cancelled)
+            return IO_CANCELLED;
         if (w == 0)
             return IO_TIMEOUT;
     }

@@ -11,7 +11,8 @@ enum io_status {
     IO_TIMEOUT,     /* nothing (more) within the time allowed */
     IO_EOF,         /* the peer closed the connection cleanly */
     IO_RESET,       /* the connection was reset (or another receive error) */
-    IO_ERROR        /* local failure (send error, out of memory) */
+    IO_ERROR,       /* local failure (send error, out of memory) */
+    IO_CANCELLED    /* transport_cancel was called: the run is stopping */
 };
 
 const char *io_status_name(enum io_status s);
@@ -25,6 +26,14 @@ struct conn_opts {
 };
 
 struct conn;
+
+/* Makes every wait in progress and every later one end at once with
+ * IO_CANCELLED (and a connect in progress fail).  Safe to call from a
+ * signal handler; there is no way back. */
+void transport_cancel(void);
+int transport_cancelled(void);
+/* Sleeps ms, less when transport_cancel is called; -1 then. */
+int transport_sleep(long ms);
 
 /* Opens a connection.  Returns 0 and sets *out (closed with conn_close),
  * or -1 with a message in err. */

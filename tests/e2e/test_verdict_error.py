@@ -19,32 +19,58 @@ def noop(spec):
 class Error421(E2ETestCase):
 
     def test_greeting_421(self):
+        """A server that greets every connection with 421 offers no
+        session: with --retries 0 the discovery connection gates the run
+        and the case is an error that names 421 and --retries."""
         scenario = {"greeting": {"reply": "421 too busy\r\n", "then_close": True}}
-        run = self.run_smtpspec(scenario, "expect", "--case", "expect.must")
-        c = self.assertCase(run, "expect.must", "error", ["421", "inconclusive"])
-        greet = exchange(c, "GREETING")
-        self.assertIsNone(greet["rule"])
-        self.assertEqual([f["rule"] for f in greet["findings"]], [None])
-        self.assertEqual(greet["verdict"], "error")
-        self.assertEqual(greet["reply"]["code"], 421)
-        self.assertIn(421, greet["allowed"])
-        self.assertTrue(c["reason"].startswith("greeting: "), c["reason"])
+        run = self.run_smtpspec(scenario, "expect", "--case", "expect.must", "--retries", "0")
+        c = self.assertCase(run, "expect.must", "error", ["421", "not run", "--retries"])
+        self.assertEqual(c["exchanges"], [])
+        self.assertEqual(c["attempts"], 0)
         self.assertEqual(run.rc, 3)
-        for e in c["exchanges"]:
-            self.assertNotEqual(e["verdict"], "fail", e["reason"])
+        self.assertEqual(run.report["backoff"], {"greetings_421": 1, "retries": 0, "jobs": 1})
+        self.assertEqual(run.report["server"]["greeting"]["code"], 421)
 
     def test_nothing_sent_after_421_greeting(self):
-        # BUG: after a 421 greeting read_reply() sets r->gone, but
-        # open_case() (runner.c) still returns 0 and step_send() never
-        # checks r->gone, so the case's NOOP is sent on a channel the
-        # server is closing; runner_discover() likewise sends EHLO after a
-        # 421 greeting.  Expected: nothing is sent after a 421 (RFC 5321
-        # §3.8: the client should close).  Actual: the fake server receives
-        # "EHLO smtpspec.invalid\r\n" (discovery) and "NOOP\r\n" (case).
+        """Nothing is sent after a 421 greeting (RFC 5321 §3.8: the client
+        should close): not on the discovery connection, not on a retry."""
         scenario = {"greeting": "421 too busy\r\n"}
-        run = self.run_smtpspec(scenario, "expect", "--case", "expect.must")
+        run = self.run_smtpspec(scenario, "expect", "--case", "expect.must", "--retries", "0")
         self.assertCase(run, "expect.must", "error", "421")
-        self.assertEqual([bytes(r) for r in run.server.received], [b"", b""])
+        self.assertEqual([bytes(r) for r in run.server.received], [b""])
+        run = self.run_smtpspec(scenario, "expect", "--case", "expect.must", "--retries", "2",
+                                "--retry-delay", "0.1")
+        self.assertEqual([bytes(r) for r in run.server.received], [b"", b"", b""])
+        self.assertEqual(run.report["backoff"]["greetings_421"], 3)
+        self.assertEqual(run.report["backoff"]["retries"], 2)
+
+    def test_421_greeting_is_retried_after_a_delay(self):
+        """A 421 greeting (a rate limit) is not the server's failure: the
+        connection is tried again after --retry-delay, and the cases run
+        as if it had not happened."""
+        scenario = {"connections": [{"greeting": "421 too many connections\r\n"},
+                                    {}, {"greeting": "421 too many connections\r\n"}]}
+        run = self.run_smtpspec(scenario, "expect", "--case", "expect.must",
+                                "--retry-delay", "0.3")
+        c = self.assertCase(run, "expect.must", "pass")
+        self.assertEqual(c["attempts"], 2)
+        self.assertEqual(run.report["backoff"], {"greetings_421": 2, "retries": 2, "jobs": 1})
+        self.assertEqual(run.rc, 0)
+        self.assertGreaterEqual(run.elapsed, 0.6, "each retry waits --retry-delay")
+        self.assertIn("backoff: 2 greetings were 421", run.stdout)
+
+    def test_421_lowers_concurrency(self):
+        """With -j 4, a 421 greeting lowers the concurrency to the
+        connections the server accepted alongside it, and no case is lost."""
+        slow = {"greeting_delay_ms": 300}
+        conns = [{}] + [slow] * 3 + [{"greeting": "421 too many connections\r\n"}]
+        run = self.run_smtpspec({"connections": conns}, "ten", "-j", "4",
+                                "--retry-delay", "0.2")
+        self.assertEqual(run.report["summary"]["error"], 0, run.stdout)
+        self.assertEqual(run.report["backoff"]["greetings_421"], 1)
+        self.assertLess(run.report["backoff"]["jobs"], 4)
+        self.assertEqual(sum(c["attempts"] for c in run.report["cases"]),
+                         len(run.report["cases"]) + 1)
 
     def test_mail_answered_421(self):
         scenario = {"rules": [{"match": "^MAIL", "reply": "421 shutting down\r\n",
@@ -117,14 +143,36 @@ class ErrorConnection(E2ETestCase):
                                 "--max-connect-failures", "0")
         self.assertLess(run.elapsed, 6)
         self.assertIs(run.report["complete"], False)
+        self.assertEqual(run.report["stopped_by"], "max-time")
         self.assertEqual(run.rc, 3)
         reasons = [c["reason"] for c in run.report["cases"]]
         self.assertTrue([r for r in reasons if "not run: the run's time (--max-time) was up" in r])
         self.assertIn("incomplete: --max-time was up", run.stdout)
 
+    def test_case_time_bounds_a_slow_case(self):
+        """--case-time bounds one case, QUIT included: a server that answers
+        every command after 0.7 s (within --timeout 1) has a six-step case
+        cut at 2 s, as an error naming --case-time, not judged."""
+        scenario = {"rules": [{"match": ".", "reply": "250 ok\r\n", "delay_ms": 700}]}
+        run = self.run_smtpspec(scenario, "slow", "--timeout", "1", "--case-time", "2")
+        c = self.assertCase(run, "slow.six", "error", "the case's time was up (see --case-time)")
+        self.assertLessEqual(c["duration_ms"], 2300)
+        self.assertLess(len(c["exchanges"]), 1 + 6)
+        self.assertEqual([e for e in c["exchanges"] if e["verdict"] in ("fail", "warn")], [])
+        self.assertEqual(run.report["options"]["case_time_ms"], 2000)
+        self.assertEqual(run.rc, 3)
+        # the same server with the default budget (4 x --timeout) completes
+        run = self.run_smtpspec(scenario, "slow", "--timeout", "1", "--case-time", "8")
+        self.assertCase(run, "slow.six", "pass")
+
+    def test_default_case_time_is_four_timeouts(self):
+        run = self.run_smtpspec(None, "replies", "--case", "replies.noop", "--timeout", "1.5")
+        self.assertEqual(run.report["options"]["case_time_ms"], 6000)
+
     def test_complete_report_without_max_time(self):
         run = self.run_smtpspec(None, "replies", "--case", "replies.noop")
         self.assertIs(run.report["complete"], True)
+        self.assertIsNone(run.report["stopped_by"])
         self.assertNotIn("incomplete", run.stdout)
 
     def test_circuit_breaker_off_and_reset_by_a_greeting(self):

@@ -7,6 +7,7 @@
 
 #include "../../src/buf.h"
 #include "../../src/options.h"
+#include "../../src/result.h"
 #include "../../src/target.h"
 #include "tap.h"
 
@@ -205,6 +206,9 @@ static void test_buf(void)
     CHECK_INT(b.len, 11, "zero-length append keeps len");
     CHECK_INT(buf_append(&b, "a\0b", 3), 0, "append with NUL");
     CHECK_MEM(b.data, b.len, "hello worlda\0b", 14, "binary append kept");
+    buf_truncate(&b, 100);
+    CHECK_MEM(b.data, b.len, "hello worlda\0b", 14, "truncate past the end keeps all");
+    CHECK_INT(b.cap, 15, "truncate gives spare capacity back");
     buf_consume(&b, 6);
     CHECK_MEM(b.data, b.len, "worlda\0b", 8, "consume 6 drops the prefix");
     CHECK_INT(b.data[b.len], '\0', "consume keeps the NUL terminator");
@@ -394,6 +398,22 @@ static void test_options(void)
     CHECK_INT(o.list + o.strict + o.verbose + o.insecure + o.help + o.version, 0,
               "options: flags off by default");
 
+    CHECK_INT(o.retries, 3, "options: default retries 3");
+    CHECK_INT(o.retry_delay_ms, 1000, "options: default retry delay 1 s");
+    CHECK_INT(o.case_time_ms, 0, "options: case time derived from the timeouts");
+
+    rc = ARGS("--case-time", "7.5", "--retries", "0", "--retry-delay", "0.25", "h");
+    CHECK(rc == 0 && o.case_time_ms == 7500 && o.retries == 0 && o.retry_delay_ms == 250,
+          "options: --case-time, --retries, --retry-delay");
+    rc = ARGS("--retries", "11", "h");
+    CHECK(rc == -1 && strstr(err, "--retries: \"11\" is not a number from 0 to 10"),
+          "options: --retries above 10 refused");
+    rc = ARGS("--case-time", "0", "h");
+    CHECK(rc == -1 && strstr(err, "--case-time: \"0\" is not a number of seconds"),
+          "options: --case-time 0 refused");
+    rc = ARGS("--retry-delay", "x", "h");
+    CHECK(rc == -1 && strstr(err, "--retry-delay: \"x\""), "options: --retry-delay x refused");
+
     rc = ARGS("--timeout", "0.5", "h");
     CHECK_INT(rc, 0, "options: --timeout 0.5");
     CHECK_INT(o.timeout_ms, 500, "options: 0.5 s = 500 ms");
@@ -525,8 +545,39 @@ static void test_options(void)
           "options: a parse after a failed -qv starts afresh");
 }
 
+/* Exchanges keep the first bytes and count them all; a retired case
+ * keeps 512 bytes and the reply's code without its lines. */
+static void test_exchange_bounds(void)
+{
+    struct case_result c;
+    memset(&c, 0, sizeof c);
+    c.ex = calloc(1, sizeof *c.ex);
+    c.nex = 1;
+    struct exchange *e = &c.ex[0];
+    static char big[40000];
+    memset(big, 'x', sizeof big);
+    exchange_received(e, big, sizeof big);
+    exchange_received(e, big, 10);
+    CHECK_INT(e->received.len, EXCHANGE_KEEP_RECEIVED, "received: the first 16384 bytes kept");
+    CHECK_INT(e->received_total, sizeof big + 10, "received: every byte counted");
+    for (int i = 0; i < 3; i++)
+        exchange_sent(e, big, sizeof big);
+    CHECK_INT(e->sent.len, EXCHANGE_KEEP_SENT, "sent: the first 65536 bytes kept");
+    CHECK_INT(e->sent_total, 3 * sizeof big, "sent: every byte counted");
+    CHECK_INT(reply_parse("250-a\r\n250 b\r\n", 14, &e->reply), 0, "reply parsed");
+    e->has_reply = 1;
+    case_result_retire(&c);
+    CHECK_INT(e->received.len, EXCHANGE_KEEP_RETIRED, "retired: 512 received bytes kept");
+    CHECK_INT(e->sent.len, EXCHANGE_KEEP_RETIRED, "retired: 512 sent bytes kept");
+    CHECK(e->received.cap == EXCHANGE_KEEP_RETIRED + 1, "retired: spare capacity given back");
+    CHECK(e->reply.code == 250 && e->reply.raw == NULL, "retired: the code stays, the lines go");
+    CHECK(c.retired, "retired: marked");
+    case_result_free(&c);
+}
+
 int main(void)
 {
+    test_exchange_bounds();
     test_wire_escape();
     test_buf();
     test_target();

@@ -321,8 +321,56 @@ static void test_defect_info(void)
     CHECK(reply_defect_info((enum reply_defect)-1) == NULL, "defect_info(-1) is NULL");
 }
 
+/* Framing bytes as they arrive, in pieces of every size, finds the same
+ * reply as framing them whole; each byte is scanned once (scanned never
+ * goes back), and lines/line_start describe the unfinished reply. */
+static void test_frame_more(void)
+{
+    static const char in[] = "250-a\r\n250-bb\r\n250-ccc\r\n250 end\r\n221 next\r\n";
+    size_t whole = reply_frame(in, sizeof in - 1);
+    CHECK_INT(whole, 33, "frame: whole multiline reply, not the next one");
+    int same = 1, monotonic = 1;
+    for (size_t step = 1; step <= sizeof in; step++) {
+        struct reply_framer f = { 0, 0, 0 };
+        size_t got = 0, prev = 0;
+        for (size_t n = step; got == 0 && n < sizeof in + step; n += step) {
+            size_t len = n < sizeof in - 1 ? n : sizeof in - 1;
+            got = reply_frame_more(&f, in, len);
+            monotonic &= f.scanned >= prev && f.scanned <= len;
+            prev = f.scanned;
+        }
+        same &= got == whole;
+    }
+    CHECK(same, "frame_more: pieces of 1..N bytes frame the same reply as reply_frame");
+    CHECK(monotonic, "frame_more: scanned only grows and never passes the bytes given");
+    struct reply_framer f = { 0, 0, 0 };
+    CHECK_INT(reply_frame_more(&f, S("250-a\r\n250-b\r\n250 c")), 0,
+              "frame_more: unfinished reply");
+    CHECK_INT(f.lines, 2, "frame_more: two continuation lines so far");
+    CHECK_INT(f.line_start, 14, "frame_more: the unfinished line starts at 14");
+    CHECK_INT(f.scanned, 19, "frame_more: all 19 bytes scanned");
+}
+
+/* reply_adopt parses without copying; reply_drop_lines keeps the code. */
+static void test_adopt_and_drop(void)
+{
+    char *p = strdup("250-x\r\n250 y\r\n");
+    struct reply r;
+    CHECK_INT(reply_adopt(p, strlen(p), &r), 0, "adopt: parses");
+    CHECK(r.raw == p, "adopt: the reply owns the caller's bytes (no copy)");
+    CHECK_INT(r.nlines, 2, "adopt: two lines");
+    CHECK_INT(r.total_lines, 2, "adopt: total_lines 2");
+    reply_drop_lines(&r);
+    CHECK(r.raw == NULL && r.lines == NULL && r.nlines == 0, "drop_lines: bytes and lines gone");
+    CHECK_INT(r.code, 250, "drop_lines: the code stays");
+    CHECK_INT(r.total_lines, 2, "drop_lines: total_lines stays");
+    reply_free(&r);
+}
+
 int main(void)
 {
+    test_frame_more();
+    test_adopt_and_drop();
     test_single_line();
     test_multiline();
     test_frame();
