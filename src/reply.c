@@ -172,6 +172,31 @@ int reply_adopt(char *p, size_t n, struct reply *r)
     return 0;
 }
 
+void reply_shrink(struct reply *r, size_t max)
+{
+    if (r->raw_len <= max)
+        return;
+    size_t n = 0;
+    while (n < r->nlines && (n == 0 || r->lines[n].off < max))
+        n++;
+    for (size_t i = 0; i < n; i++) {
+        struct reply_line *ln = &r->lines[i];
+        if (ln->off + ln->len > max)
+            ln->len = max > ln->off ? max - ln->off : 0;
+        if (ln->text_off > ln->off + ln->len)
+            ln->text_off = ln->off + ln->len;
+    }
+    r->nlines = n;
+    r->raw_len = max;
+    r->raw[max] = '\0';
+    char *raw = realloc(r->raw, max + 1);
+    if (raw)
+        r->raw = raw;
+    struct reply_line *lines = realloc(r->lines, (n ? n : 1) * sizeof *lines);
+    if (lines)
+        r->lines = lines;
+}
+
 void reply_drop_lines(struct reply *r)
 {
     free(r->raw);

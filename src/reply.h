@@ -76,6 +76,9 @@ int reply_parse(const char *p, size_t n, struct reply *r);
 /* reply_parse without a copy: r takes p (malloc'd, n bytes followed by a
  * NUL), also on failure. */
 int reply_adopt(char *p, size_t n, struct reply *r);
+/* Keeps the first max bytes of the reply and the lines that start there
+ * (the last one cut); code, defects, longest and total_lines stay. */
+void reply_shrink(struct reply *r, size_t max);
 /* Frees the reply's bytes and lines; code, defects and longest stay. */
 void reply_drop_lines(struct reply *r);
 void reply_free(struct reply *r);

@@ -90,6 +90,14 @@ void exchange_received(struct exchange *e, const char *p, size_t n)
     keep(&e->received, &e->received_total, EXCHANGE_KEEP_RECEIVED, p, n);
 }
 
+void exchange_shrink(struct exchange *e)
+{
+    if (e->has_reply)
+        reply_shrink(&e->reply, EXCHANGE_KEEP_RECEIVED);
+    buf_truncate(&e->received, e->received.len);
+    buf_truncate(&e->sent, e->sent.len);
+}
+
 void case_result_retire(struct case_result *r)
 {
     for (size_t i = 0; i < r->nex; i++) {

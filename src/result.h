@@ -29,7 +29,7 @@ struct finding {
 /* How many bytes an exchange keeps of what it sent and received (all
  * are counted); and, once its case is written out, of each. */
 #define EXCHANGE_KEEP_SENT 65536
-#define EXCHANGE_KEEP_RECEIVED 16384
+#define EXCHANGE_KEEP_RECEIVED 8192
 #define EXCHANGE_KEEP_RETIRED 512
 
 /* One command (or the greeting) and what came back. */
@@ -92,6 +92,9 @@ int exchange_addf(struct exchange *e, enum verdict v, const struct rule *rule,
  * EXCHANGE_KEEP_RECEIVED are kept, all are counted. */
 void exchange_sent(struct exchange *e, const char *p, size_t n);
 void exchange_received(struct exchange *e, const char *p, size_t n);
+/* Once nothing judges e's reply any more: keeps what the report shows of
+ * it, EXCHANGE_KEEP_RECEIVED bytes. */
+void exchange_shrink(struct exchange *e);
 void exchange_free(struct exchange *e);
 /* Once r has been written to the reports, keeps only what the summary and
  * the findings list need: EXCHANGE_KEEP_RETIRED bytes of each exchange's

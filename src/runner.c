@@ -140,6 +140,8 @@ static void case_finding(struct case_run *r, enum verdict v, const char *fmt, ..
 static struct exchange *new_exchange(struct case_run *r, const char *table_cmd)
 {
     struct case_result *res = r->res;
+    if (res->nex)   /* steps judge only the last exchange's reply */
+        exchange_shrink(&res->ex[res->nex - 1]);
     struct exchange *ex = realloc(res->ex, (res->nex + 1) * sizeof *ex);
     if (!ex)
         return NULL;
@@ -271,7 +273,8 @@ static int check_unsolicited(struct case_run *r)
      * is seen here, after that reply, and not at the next command: longer
      * after an unrecognized command or a 221, where closes are likelier. */
     int likely = strcmp(prev->table_cmd, CMD_UNKNOWN) == 0 || prev->reply.code == 221;
-    size_t n = session_drain(&r->sess, likely ? SETTLE_LIKELY_MS : SETTLE_MS);
+    size_t n = session_drain(&r->sess, reply_timeout_ms(r, "") < SETTLE_LIKELY_MS
+                             ? 0 : likely ? SETTLE_LIKELY_MS : SETTLE_MS);
     struct buf *p = &r->sess.pending;
     /* After a send of several lines, what is pending are their replies, for
      * the next read.  After lines sent without waiting (write), a reply that
@@ -539,7 +542,8 @@ static int step_expect_no_more(struct case_run *r, const struct step *st)
     struct exchange *ex = last_exchange(r);
     if (!ex || !ex->has_reply)
         return -1;
-    size_t n = session_drain(&r->sess, SETTLE_LIKELY_MS);
+    long wait = reply_timeout_ms(r, "");
+    size_t n = session_drain(&r->sess, wait < SETTLE_LIKELY_MS ? wait : SETTLE_LIKELY_MS);
     if (n) {
         struct buf *p = &r->sess.pending;
         transcript(r, "S:", p->data, p->len);
@@ -794,6 +798,8 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
                 : res->nex && res->ex[0].reply.code == 421 ? CONTACT_421 : CONTACT_OK;
     teardown(&r);
     conclude(&r);
+    for (size_t i = 0; i < res->nex; i++)
+        exchange_shrink(&res->ex[i]);
     free(r.case_reason);
     res->duration_ms = (long)(clock_ms() - started);
     return contact;
@@ -990,10 +996,12 @@ static void pool_leave(struct pool *p, enum contact c)
 static void run_with_backoff(struct pool *p, size_t i)
 {
     const struct run_config *cfg = p->cfg;
-    long long deadline = clock_ms() + cfg->case_time_ms;
+    long long deadline = 0;
     long delay = cfg->retry_delay_ms;
     for (int attempt = 1;; attempt++, delay *= 2) {
         pool_enter(p);
+        if (attempt == 1)   /* the budget starts when the case may connect */
+            deadline = clock_ms() + cfg->case_time_ms;
         enum contact c = run_case(cfg, p->info, p->cases[i], &p->results[i], deadline,
                                   attempt);
         pool_leave(p, c);

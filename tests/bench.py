@@ -8,6 +8,9 @@ it takes, also against hostile servers.  Not a test: it measures.
    wall time, cases per second, peak RSS.
 2. Peak RSS and time against the fake server flooding an endless line, an
    endless multiline reply, and a 16 MiB line (--max-reply bounds memory).
+3. Reading is linear: CPU time to read a 16 MiB line with --max-line and
+   --max-reply raised so that it is read whole (before the framing was
+   made incremental this took seconds: every chunk rescanned the buffer).
 """
 import json
 import os
@@ -23,8 +26,9 @@ sys.path.insert(0, os.path.join(SRC, "tests", "fakesmtp"))
 from fakesmtp import FakeServer  # noqa: E402
 
 
-def measure(args):
-    """Runs smtpspec; returns (seconds, peak RSS in MiB, report)."""
+def measure(args, cpu=None):
+    """Runs smtpspec; returns (seconds, peak RSS in MiB, report); the CPU
+    seconds it used go to cpu (a list) when given."""
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "r.json")
         start = time.monotonic()
@@ -32,6 +36,8 @@ def measure(args):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, _, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - start
+        if cpu is not None:
+            cpu.append(usage.ru_utime + usage.ru_stime)
         with open(report, encoding="utf-8") as f:
             return elapsed, usage.ru_maxrss / 1024, json.load(f)
 
@@ -74,10 +80,24 @@ def hostile():
               f"{r['cases'][0]['verdict']}")
 
 
+def linear_reading():
+    suite = os.path.join(SRC, "suites", "basic.suite")
+    rule = {"match": "^NOOP", "action": "flood", "flood_line": "250 ",
+            "flood_bytes": 16 << 20, "flood_end": "\r\n"}
+    with FakeServer({"rules": [rule]}, max_seconds=60) as srv:
+        cpu = []
+        t, m, r = measure(["--suite", suite, "--case", "basic.noop", "--timeout", "10",
+                           "--max-line", str(16 << 20), "--max-reply", str(64 << 20),
+                           f"smtp://127.0.0.1:{srv.port}"], cpu)
+    print(f"16 MiB line read whole (limits raised): {t:.2f} s, CPU {cpu[0]:.2f} s, "
+          f"peak RSS {m:.1f} MiB, verdict {r['cases'][0]['verdict']}")
+
+
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     suites_against_aiosmtpd(rounds)
     hostile()
+    linear_reading()
     return 0
 
 
