@@ -558,7 +558,7 @@ static void test_exchange_bounds(void)
     memset(big, 'x', sizeof big);
     exchange_received(e, big, sizeof big);
     exchange_received(e, big, 10);
-    CHECK_INT(e->received.len, EXCHANGE_KEEP_RECEIVED, "received: the first 16384 bytes kept");
+    CHECK_INT(e->received.len, EXCHANGE_KEEP_RECEIVED, "received: the first EXCHANGE_KEEP_RECEIVED bytes kept");
     CHECK_INT(e->received_total, sizeof big + 10, "received: every byte counted");
     for (int i = 0; i < 3; i++)
         exchange_sent(e, big, sizeof big);
