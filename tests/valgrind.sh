@@ -1,6 +1,7 @@
 #!/bin/bash
-# tests/valgrind.sh - memcheck over the unit tests and one real probe
-# (every bundled suite, -j 4, against a private aiosmtpd).
+# tests/valgrind.sh - memcheck over the unit tests and two real probes
+# (every bundled suite, -j 4, against a private aiosmtpd: run through, and
+# stopped by SIGINT).
 #   valgrind.sh UNIT_TEST_PROGRAM...
 # Prints "PASSED FAILED" (one run per program plus the probe) on stdout;
 # exits non-zero when valgrind finds an error or a definite leak.
@@ -35,6 +36,23 @@ if "${vg[@]}" "$bin" --suites-dir "$src/suites" --rcpt vg@smtpspec.test -j 4 \
 else
     failed=$((failed + 1))
     echo "valgrind: FAILED: smtpspec probe" >&2
+    tail -40 /tmp/smtpspec-vg.out >&2
+fi
+# The same probe stopped by SIGINT after 3 s: the cases in flight end, the
+# reports are written from retired cases, and nothing leaks on that path.
+"${vg[@]}" "$bin" --suites-dir "$src/suites" --rcpt vg@smtpspec.test -j 4 \
+    --json "$state/i.json" --junit "$state/i.xml" "smtp://127.0.0.1:$port" \
+    >/tmp/smtpspec-vg.out 2>&1 &
+vgpid=$!
+sleep 3
+kill -INT "$vgpid"
+wait "$vgpid"
+status=$?
+if [ "$status" -eq 130 ] && grep -q '"stopped_by": "SIGINT"' "$state/i.json"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "valgrind: FAILED: smtpspec probe interrupted by SIGINT (exit $status)" >&2
     tail -40 /tmp/smtpspec-vg.out >&2
 fi
 echo "$passed $failed"
