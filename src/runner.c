@@ -185,6 +185,11 @@ static void closed_at(struct case_run *r, struct exchange *ex, enum rx_status st
         /* the server announced the close in its reply to the previous command */
         inconclusive(ex, "%s", rx_explain(st));
         judge_close(&r->jc, &r->res->ex[n - 2], 1);
+    } else if (ex->received_total > 0) {
+        /* Part of a reply, then the end: a crash or a cut line, which shows
+         * no intentional close; and the part is no reply to judge. */
+        inconclusive(ex, "%s, after %zu bytes of it (neither the cut-off reply nor a close "
+                     "in the middle of one is judged)", rx_explain(st), ex->received_total);
     } else {
         judge_close(&r->jc, ex, 0);
     }
@@ -625,9 +630,11 @@ static const char *precheck(const struct case_run *r, char *buf, size_t len)
     return NULL;
 }
 
-static int open_case(struct case_run *r)
+/* Without a complete greeting on the discovery connection (or with only
+ * 421s), no case connects: each is an error that says why.  Returns -1
+ * then. */
+static int discovery_gate(struct case_run *r)
 {
-    char err[512];
     if (!r->info->connected) {
         case_finding(r, V_ERROR, "not run: the discovery connection failed (%s)",
                      r->info->connect_error ? r->info->connect_error : "could not connect");
@@ -644,6 +651,12 @@ static int open_case(struct case_run *r)
                      "up (see --retries)", r->info->attempts, r->info->attempts == 1 ? "" : "s");
         return -1;
     }
+    return 0;
+}
+
+static int open_case(struct case_run *r)
+{
+    char err[512];
     long long started = clock_ms();
     struct conn_opts opts = r->cfg->conn;
     long left = reply_timeout_ms(r, CMD_GREETING);
@@ -788,8 +801,10 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     memset(res, 0, sizeof *res);
     res->def = def;
     r.sess.limits = cfg->limits;
-    const char *skip = precheck(&r, buf, sizeof buf);
-    if (skip)
+    const char *skip = NULL;
+    if (discovery_gate(&r) != 0)
+        skip = "";  /* not run: the gate said why */
+    else if ((skip = precheck(&r, buf, sizeof buf)) != NULL)
         case_finding(&r, V_SKIP, "%s", skip);
     else if (open_case(&r) == 0)
         run_steps(&r);
@@ -944,7 +959,7 @@ struct pool {
     size_t next;
     int failures;           /* consecutive failed connections */
     int tripped;            /* the circuit breaker stopped the run */
-    int active;             /* cases connected (or connecting) now */
+    int active;             /* cases connected, connecting or about to retry */
     int cap;                /* at most this many at once; lowered by 421 */
     struct run_stats *stats;
     pthread_mutex_t lock;
@@ -970,9 +985,11 @@ static void pool_enter(struct pool *p)
 }
 
 /* Accounts for an attempt that ended: the circuit breaker counts failed
- * connections, and a 421 greeting lowers the cap to the connections the
- * server did accept alongside this one. */
-static void pool_leave(struct pool *p, enum contact c)
+ * connections, and a 421 greeting halves the cap, and lowers it to the
+ * connections the server did accept alongside this one if that is less.
+ * The slot is kept (keep) by a case that will try again: while it waits,
+ * no other case connects in its place. */
+static void pool_account(struct pool *p, enum contact c, int keep)
 {
     pthread_mutex_lock(&p->lock);
     if (c == CONTACT_OK) {
@@ -981,13 +998,16 @@ static void pool_leave(struct pool *p, enum contact c)
                p->cfg->max_connect_failures > 0) {
         p->tripped = 1;
     } else if (c == CONTACT_421) {
+        int accepted = p->active - 1, half = p->cap / 2;
+        int cap = accepted < half ? accepted : half;
+        p->cap = cap > 1 ? cap : 1;
         p->stats->greetings_421++;
-        int accepted = p->active - 1;
-        if (accepted < p->cap)
-            p->cap = accepted > 1 ? accepted : 1;
+        p->stats->retries += keep;
     }
-    p->active--;
-    pthread_cond_broadcast(&p->freed);
+    if (!keep) {
+        p->active--;
+        pthread_cond_broadcast(&p->freed);
+    }
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -998,18 +1018,15 @@ static void run_with_backoff(struct pool *p, size_t i)
     const struct run_config *cfg = p->cfg;
     long long deadline = 0;
     long delay = cfg->retry_delay_ms;
+    pool_enter(p);
+    deadline = clock_ms() + cfg->case_time_ms;  /* from when the case may connect */
     for (int attempt = 1;; attempt++, delay *= 2) {
-        pool_enter(p);
-        if (attempt == 1)   /* the budget starts when the case may connect */
-            deadline = clock_ms() + cfg->case_time_ms;
         enum contact c = run_case(cfg, p->info, p->cases[i], &p->results[i], deadline,
                                   attempt);
-        pool_leave(p, c);
-        if (c != CONTACT_421 || !may_retry(cfg, attempt, delay, deadline))
+        int again = c == CONTACT_421 && may_retry(cfg, attempt, delay, deadline);
+        pool_account(p, c, again);
+        if (!again)
             return;
-        pthread_mutex_lock(&p->lock);
-        p->stats->retries++;
-        pthread_mutex_unlock(&p->lock);
         case_result_free(&p->results[i]);
         transport_sleep(delay);
     }

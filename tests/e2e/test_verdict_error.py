@@ -216,6 +216,25 @@ class ErrorConnection(E2ETestCase):
                 self.assertEqual(run.report["findings"], [])
                 self.assertEqual(run.rc, 3)
 
+    def test_close_in_the_middle_of_a_reply_is_not_judged(self):
+        """A close (FIN or RST) after part of a reply is a crash or a cut
+        line: error, with what came; neither the part nor the close is
+        judged.  A close with no reply at all is still judged (§3.8)."""
+        for action in ("close", "reset"):
+            with self.subTest(action=action):
+                run = self.run_smtpspec(noop({"reply": "250-first line\r\n250-sec",
+                                              "action": action}),
+                                        "replies", "--case", "replies.noop")
+                c = self.assertCase(run, "replies.noop", "error", "after 23 bytes of it")
+                ex = exchange(c, "NOOP")
+                self.assertIsNone(ex["reply"])
+                self.assertEqual([(f["verdict"], f["rule"]) for f in ex["findings"]],
+                                 [("error", None)])
+                self.assertEqual(ex["received_bytes"], 23)
+                self.assertEqual(run.rc, 3)
+        run = self.run_smtpspec(noop({"action": "close"}), "replies", "--case", "replies.noop")
+        self.assertCase(run, "replies.noop", "fail", rule="5321-3.8-no-close")
+
     def test_timeout_with_a_failure_exits_1(self):
         scenario = {"rules": [{"match": "^NOOP", "action": "silence"},
                               {"match": "^HELP", "reply": "hello\r\n"}]}

@@ -4,7 +4,9 @@
 By default it behaves like a small, conforming RFC 5321 server.  A
 *scenario* (a JSON-serialisable dict, see README.md) overrides any reply
 with arbitrary bytes or with hostile behaviour: clean close, TCP reset,
-silence, hanging, flooding, slow byte-by-byte replies.
+silence, hanging, flooding, slow byte-by-byte replies, random bytes;
+replies padded to any size, repeated, delayed or unasked; another
+behaviour every Nth connection (`cycle`).
 
 Module use::
 
@@ -28,6 +30,7 @@ pass bytes instead.
 import argparse
 import json
 import os
+import random
 import re
 import select
 import signal
@@ -49,19 +52,25 @@ CLOSE_DRAIN_SECONDS = 2.0              # how long a clean close waits for the pe
 POLL_SECONDS = 0.05
 RECORD_SENT_CAP = 1 << 20              # keep at most 1 MiB of sent bytes per connection
 RECORD_RECEIVED_CAP = 64 << 20
+PAD_LINE_OCTETS = 500                  # padding lines (pad_replies), CRLF included
+RANDOM_SEED = 5321                     # random_bytes are the same on every run
+STREAM_CHUNK = 65536                   # floods and random bytes go out in such pieces
 
 ACTIONS = ("reply", "close", "reset", "silence", "hang", "flood", "slow")
 TERMINAL_ACTIONS = ("close", "reset", "silence", "hang")
 STATES = ("init", "ready", "mail", "rcpt")
 LINE_MODES = ("accept", "reject", "ignore")
 
-SPEC_KEYS = {"reply", "action", "delay_ms", "then_close",
+SPEC_KEYS = {"reply", "action", "delay_ms", "then_close", "random_bytes",
              "flood_bytes", "flood_line", "flood_pattern", "flood_end"}
 RULE_KEYS = SPEC_KEYS | {"match", "state", "times"}
 SCENARIO_KEYS = {"hostname", "greeting", "greeting_delay_ms", "on_connect",
                  "rules", "ehlo_keywords", "ehlo_reply", "data_reply",
                  "data_end_reply", "bare_lf", "bare_cr", "max_line",
-                 "connections", "default"}
+                 "reply_delay_ms", "pad_replies", "repeat_replies",
+                 "after_greeting", "after_reply",
+                 "connections", "cycle", "default"}
+TOP_LEVEL_ONLY = {"connections", "cycle", "default"}
 
 Delivery = namedtuple("Delivery", "connection sender recipients data")
 
@@ -102,6 +111,40 @@ def multiline_reply(code, lines):
     last = len(lines) - 1
     return "".join("%d%s%s\r\n" % (code, " " if i == last else "-", line)
                    for i, line in enumerate(lines))
+
+
+def pad_reply(reply, size):
+    """A well-formed reply grown to at least `size` octets (less than
+    size + PAD_LINE_OCTETS) by continuation lines with the same code, each
+    PAD_LINE_OCTETS long ("250-XPADDING xxx...").  The first line stays
+    first and the last line last; a one-line reply "250 OK" becomes
+    "250-OK", the padding, and "250 OK" again.  Anything that is not a
+    reply ending in CRLF is returned unchanged, as is a reply already
+    that long."""
+    m = re.match(rb"([2-5][0-9][0-9])[ -]", reply)
+    if not size or len(reply) >= size or not m or not reply.endswith(b"\r\n"):
+        return reply
+    code = m.group(1)
+    lines = reply[:-2].split(b"\r\n")
+    if len(lines) == 1:
+        head, tail = [code + b"-" + lines[0][4:]], lines
+    else:
+        head, tail = lines[:1], lines[1:]
+    text = code + b"-XPADDING "
+    filler = text + b"x" * (PAD_LINE_OCTETS - 2 - len(text))
+    body_len = sum(len(line) + 2 for line in head + tail)
+    count = -(-(size - body_len) // PAD_LINE_OCTETS)
+    return b"".join(line + b"\r\n" for line in head + [filler] * count + tail)
+
+
+def random_chunks(count, seed=RANDOM_SEED):
+    """`count` pseudo-random octets (the same ones every run), generated
+    lazily in STREAM_CHUNK pieces."""
+    rng = random.Random(seed)
+    while count > 0:
+        n = min(count, STREAM_CHUNK)
+        yield rng.randbytes(n)
+        count -= n
 
 
 def unstuff(raw):
@@ -175,6 +218,8 @@ def _check_spec(where, spec, allowed_keys=SPEC_KEYS):
         _check_number(where + ".delay_ms", spec["delay_ms"])
     if spec.get("flood_bytes") is not None:
         _check_number(where + ".flood_bytes", spec["flood_bytes"], integer=True)
+    if "random_bytes" in spec:
+        _check_number(where + ".random_bytes", spec["random_bytes"], integer=True)
     if not isinstance(spec.get("then_close", False), bool):
         _fail(where, "then_close must be true or false")
 
@@ -199,7 +244,7 @@ def validate_scenario(scenario, where="scenario", nested=False):
     """Check a scenario; raise ValueError on mistakes.  Returns it."""
     if not isinstance(scenario, dict):
         _fail(where, "must be an object")
-    allowed = SCENARIO_KEYS - ({"connections", "default"} if nested else set())
+    allowed = SCENARIO_KEYS - (TOP_LEVEL_ONLY if nested else set())
     unknown = set(scenario) - allowed
     if unknown:
         _fail(where, "unknown keys %s" % sorted(unknown))
@@ -208,8 +253,19 @@ def validate_scenario(scenario, where="scenario", nested=False):
             _check_spec("%s.%s" % (where, key), as_spec(scenario[key]))
     if "on_connect" in scenario:
         _check_spec(where + ".on_connect", as_spec(scenario["on_connect"], "action"))
-    if "greeting_delay_ms" in scenario:
-        _check_number(where + ".greeting_delay_ms", scenario["greeting_delay_ms"])
+    for key in ("greeting_delay_ms", "reply_delay_ms"):
+        if key in scenario:
+            _check_number("%s.%s" % (where, key), scenario[key])
+    if "pad_replies" in scenario:
+        _check_number(where + ".pad_replies", scenario["pad_replies"], integer=True)
+    if "repeat_replies" in scenario:
+        repeat = scenario["repeat_replies"]
+        _check_number(where + ".repeat_replies", repeat, integer=True)
+        if repeat < 1:
+            _fail(where, "repeat_replies must be at least 1")
+    for key in ("after_greeting", "after_reply"):
+        if key in scenario:
+            _check_bytes("%s.%s" % (where, key), scenario[key])
     if not isinstance(scenario.get("rules", []), list):
         _fail(where, "rules must be a list")
     for i, rule in enumerate(scenario.get("rules", [])):
@@ -233,16 +289,27 @@ def validate_scenario(scenario, where="scenario", nested=False):
         for i, sub in enumerate(conns):
             if sub is not None:
                 validate_scenario(sub, "%s.connections[%d]" % (where, i), True)
+        cycle = scenario.get("cycle", [None])
+        if not isinstance(cycle, list) or not cycle:
+            _fail(where, "cycle must be a non-empty list")
+        for i, sub in enumerate(cycle):
+            if sub is not None:
+                validate_scenario(sub, "%s.cycle[%d]" % (where, i), True)
         if "default" in scenario:
             validate_scenario(scenario["default"], where + ".default", True)
     return scenario
 
 
 def scenario_for_connection(scenario, index):
-    """Top-level keys, overlaid with connections[index] (or "default")."""
-    base = {k: v for k, v in scenario.items() if k not in ("connections", "default")}
+    """Top-level keys, overlaid with connections[index], else with
+    cycle[index % len(cycle)], else with "default" (null entries fall
+    through)."""
+    base = {k: v for k, v in scenario.items() if k not in TOP_LEVEL_ONLY}
     conns = scenario.get("connections") or []
     chosen = conns[index] if index < len(conns) else None
+    cycle = scenario.get("cycle")
+    if chosen is None and cycle:
+        chosen = cycle[index % len(cycle)]
     if chosen is None:
         chosen = scenario.get("default") or {}
     return dict(base, **chosen)
@@ -316,6 +383,11 @@ class _Session:
         self.bare_cr = scenario.get("bare_cr", "ignore")
         self.max_line = scenario.get("max_line", DEFAULT_MAX_LINE)
         self.rules = [_Rule(r) for r in scenario.get("rules", [])]
+        self.reply_delay = scenario.get("reply_delay_ms", 0) / 1000.0
+        self.pad_to = scenario.get("pad_replies", 0)
+        self.repeat = scenario.get("repeat_replies", 1)
+        self.after_greeting = to_bytes(scenario.get("after_greeting"))
+        self.after_reply = to_bytes(scenario.get("after_reply"))
         self.buf = bytearray()
         self.state = "init"
         self.sender = None
@@ -327,7 +399,7 @@ class _Session:
     def run(self):
         try:
             self.pause(self.sc.get("greeting_delay_ms", 0) / 1000.0)
-            self.perform(self.connect_spec(), self.default_greeting())
+            self.perform(self.connect_spec(), self.default_greeting(), command=False)
             while True:
                 self.handle_line(*self.read_line())
         except _EndSession as end:
@@ -403,21 +475,32 @@ class _Session:
 
     # ---- actions
 
-    def perform(self, spec, default_reply=""):
+    def perform(self, spec, default_reply="", command=True):
         """Execute a response spec.  Terminal actions raise _EndSession.
 
-        Returns the bytes actually sent as the reply.
+        command: a reply to a command (or to the end of data), which
+        reply_delay_ms, repeat_replies and after_reply apply to; False
+        for the greeting, which gets after_greeting.  pad_replies applies
+        to both.  Returns the bytes actually sent as the reply (once).
         """
         action = spec.get("action", "reply")
-        reply = reply_bytes(spec, default_reply)
+        reply = pad_reply(reply_bytes(spec, default_reply), self.pad_to)
+        if command:
+            self.pause(self.reply_delay)
+            extra = reply * (self.repeat - 1) + self.after_reply
+        else:
+            extra = self.after_greeting
         if action == "slow":
             delay = spec.get("delay_ms", DEFAULT_SLOW_DELAY_MS) / 1000.0
             self.send_slowly(reply, delay)
         else:
             self.pause(spec.get("delay_ms", 0) / 1000.0)
             self.send(reply)
+        if spec.get("random_bytes"):
+            self.send_random(spec["random_bytes"])
         if action == "flood":
             self.flood(spec)
+        self.send(extra)
         terminal = {"close": self.close_cleanly, "reset": self.reset,
                     "silence": self.silence, "hang": self.hang}
         if action in terminal:
@@ -431,12 +514,21 @@ class _Session:
             self.pause(delay)
             self.send(data[i:i + 1])
 
+    def send_random(self, count):
+        """Pseudo-random octets (e.g. garbage where a TLS handshake belongs),
+        generated lazily; ends the session if the peer goes away."""
+        for chunk in random_chunks(count):
+            if self.stopping.is_set():
+                raise _EndSession("server stopped")
+            self.send(chunk)
+        self.event("random bytes sent (%d)" % count)
+
     def flood(self, spec):
         if "flood_line" in spec:
             unit = to_bytes(spec["flood_line"])
         else:
             unit = to_bytes(spec.get("flood_pattern", DEFAULT_FLOOD_PATTERN))
-        chunk = unit * max(1, 65536 // len(unit))
+        chunk = unit * max(1, STREAM_CHUNK // len(unit))
         limit = spec.get("flood_bytes")
         sent = 0
         self.event("flood start")

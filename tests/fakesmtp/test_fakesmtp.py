@@ -6,6 +6,7 @@ Run: /usr/bin/python3 -m unittest discover -s tests/fakesmtp -v
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakesmtp import FakeServer, validate_scenario  # noqa: E402
+from fakesmtp import FakeServer, pad_reply, validate_scenario  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPLY_END = re.compile(rb"(?:^|\r\n)\d{3}(?: [^\r\n]*)?\r\n\Z")
@@ -435,6 +436,148 @@ class OverrideTest(ServerTestCase):
         time.sleep(0.1)
         with self.assertRaises(ConnectionRefusedError):
             Client(server.port, timeout=1).close()
+
+
+class HostileKeysTest(ServerTestCase):
+    """The scenario keys behind tests/hostile: padded, repeated, unasked
+    and delayed replies, per-connection cycles and random bytes."""
+
+    def test_pad_replies_keeps_a_conforming_reply(self):
+        """pad_replies: every reply, the greeting included, becomes a
+        multiline reply of at least N octets, lines < 512, same code,
+        first line first and last line last."""
+        server = self.start({"pad_replies": 240 * 1024})
+        c = self.connect(server, greeting=False)
+        for reply, first, last in (
+                (c.reply(), b"220-fake.test ESMTP fakesmtp", b"220 fake.test ESMTP fakesmtp"),
+                (c.cmd(b"EHLO c"), b"250-fake.test greets c", b"250 HELP"),
+                (c.cmd(b"NOOP"), b"250-OK", b"250 OK")):
+            with self.subTest(first=first):
+                self.assertGreaterEqual(len(reply), 240 * 1024)
+                self.assertLess(len(reply), 240 * 1024 + 500)
+                lines = reply[:-2].split(b"\r\n")
+                self.assertEqual((lines[0], lines[-1]), (first, last))
+                self.assertLess(max(len(line) + 2 for line in lines), 512)
+                self.assertEqual({line[:4] for line in lines[:-1]}, {last[:3] + b"-"})
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.test>"), 250)   # state machine still runs
+
+    def test_pad_reply_leaves_non_replies_alone(self):
+        """Only a reply with a code that ends in CRLF is padded, and only
+        when it is shorter than the size asked for."""
+        for raw in (b"hello there\r\n", b"250 no end", b"2x0 odd\r\n"):
+            self.assertEqual(pad_reply(raw, 5000), raw)
+        self.assertEqual(pad_reply(b"250 OK\r\n", 0), b"250 OK\r\n")
+        self.assertEqual(pad_reply(b"250 OK\r\n", 8), b"250 OK\r\n")
+        self.assertEqual(pad_reply(b"250 OK\r\n", 17),
+                         b"250-OK\r\n250-XPADDING " + b"x" * 485 + b"\r\n250 OK\r\n")
+
+    def test_repeat_replies_answers_twice(self):
+        """repeat_replies 2: every command reply comes twice; not the greeting."""
+        server = self.start({"repeat_replies": 2})
+        c = self.connect(server, greeting=False)
+        self.assertEqual(c.reply(), b"220 fake.test ESMTP fakesmtp\r\n")
+        c.send(b"NOOP\r\n")
+        self.assertEqual([c.reply(), c.reply()], [b"250 OK\r\n"] * 2)
+        c.send(b"QUIT\r\n")
+        self.assertEqual(c.read_until_eof(), b"221 fake.test closing connection\r\n" * 2)
+
+    def test_after_greeting_and_after_reply_are_unasked(self):
+        """after_greeting follows the greeting at once; after_reply follows
+        every command reply; neither waits for the client."""
+        server = self.start({"after_greeting": "250 ok\r\n", "after_reply": "250 more\r\n"})
+        c = self.connect(server, greeting=False)
+        self.assertEqual(c.reply(), b"220 fake.test ESMTP fakesmtp\r\n")
+        self.assertEqual(c.reply(), b"250 ok\r\n")          # nothing sent yet
+        c.send(b"NOOP\r\n")
+        self.assertEqual([c.reply(), c.reply()], [b"250 OK\r\n", b"250 more\r\n"])
+
+    def test_reply_delay_ms(self):
+        """reply_delay_ms delays every command reply, not the greeting."""
+        server = self.start({"reply_delay_ms": 300})
+        start = time.monotonic()
+        c = self.connect(server)
+        self.assertLess(time.monotonic() - start, 0.25)
+        start = time.monotonic()
+        self.assertEqual(c.code(b"NOOP"), 250)
+        self.assertGreaterEqual(time.monotonic() - start, 0.28)
+
+    def test_cycle_by_connection_index(self):
+        """cycle: connection i takes cycle[i % len]; connections wins over
+        it, null falls through to default."""
+        bye = {"greeting": {"reply": "421 fake.test too many connections\r\n",
+                            "then_close": True}}
+        server = self.start({"connections": [{"greeting": "220 first\r\n"}],
+                             "cycle": [None, None, bye],
+                             "default": {"greeting": "220 default\r\n"}})
+        replies = []
+        for _ in range(9):
+            c = self.connect(server, greeting=False)
+            replies.append(c.reply())
+            c.close()
+        self.assertEqual(replies[0], b"220 first\r\n")
+        for i in range(1, 9):
+            want = (b"421 fake.test too many connections\r\n" if i % 3 == 2
+                    else b"220 default\r\n")
+            self.assertEqual(replies[i], want, i)
+
+    def test_random_bytes_instead_of_a_greeting(self):
+        """random_bytes: N pseudo-random octets, the same on every run."""
+        scenario = {"on_connect": {"action": "close", "random_bytes": 100000}}
+        got = []
+        for _ in range(2):
+            server = self.start(scenario)
+            got.append(self.connect(server, greeting=False).read_until_eof())
+        self.assertEqual(len(got[0]), 100000)
+        self.assertEqual(got[0], got[1])
+        self.assertGreater(len(set(got[0])), 200)
+
+    def test_100_mb_line_is_lazy_and_stops_when_the_client_leaves(self):
+        """A 100 MB flood is made in 64 KiB pieces (the process never holds
+        it) and ends as soon as the client closes."""
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        server = self.start({"on_connect": {"action": "flood", "reply": "220 ",
+                                            "flood_line": "x", "flood_bytes": 100 << 20,
+                                            "flood_end": "\r\n"}})
+        c = self.connect(server, greeting=False)
+        got = 0
+        while got < 1 << 20:
+            got += len(c.sock.recv(65536))
+        c.close()
+        self.assertTrue(server.wait_idle(5))
+        self.assertLess(len(server.sent[0]), 100 << 20)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.assertLess(after - before, 32 * 1024, "KiB of peak RSS grown")
+
+    def test_drip_greeting_ends_when_the_client_leaves(self):
+        """slow with delay_ms 1000 drips one byte a second; closing the
+        client ends the session within a few bytes."""
+        server = self.start({"on_connect": {"action": "slow", "delay_ms": 200}})
+        c = self.connect(server, greeting=False)
+        self.assertEqual(c.sock.recv(1), b"2")
+        c.close()
+        self.assertTrue(server.wait_idle(3))
+
+    def test_readme_examples_are_valid(self):
+        """Every JSON example in README.md is a valid scenario."""
+        with open(os.path.join(HERE, "README.md"), encoding="utf-8") as fh:
+            blocks = re.findall(r"```json\n(.*?)```", fh.read(), re.S)
+        self.assertGreaterEqual(len(blocks), 4)
+        for block in blocks:
+            validate_scenario(json.loads(block))
+
+    def test_invalid_hostile_keys_rejected(self):
+        for bad in ({"pad_replies": -1}, {"pad_replies": "big"}, {"repeat_replies": 0},
+                    {"repeat_replies": 1.5}, {"after_greeting": 5},
+                    {"after_reply": "\u20ac"}, {"reply_delay_ms": -3},
+                    {"cycle": []}, {"cycle": {}}, {"cycle": [{"cycle": [{}]}]},
+                    {"cycle": [{"bogus": 1}]}, {"connections": [{"cycle": [{}]}]},
+                    {"on_connect": {"action": "close", "random_bytes": -1}},
+                    {"rules": [{"match": "x", "random_bytes": "many"}]}):
+            with self.subTest(bad=bad), self.assertRaises(ValueError):
+                validate_scenario(bad)
+        validate_scenario({"cycle": [None, {}, {"greeting": "421 x\r\n"}],
+                           "pad_replies": 0, "repeat_replies": 1, "after_reply": "",
+                           "reply_delay_ms": 1.5})
 
 
 class CommandLineTest(unittest.TestCase):
