@@ -801,16 +801,16 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     memset(res, 0, sizeof *res);
     res->def = def;
     r.sess.limits = cfg->limits;
-    const char *skip = NULL;
-    if (discovery_gate(&r) != 0)
-        skip = "";  /* not run: the gate said why */
-    else if ((skip = precheck(&r, buf, sizeof buf)) != NULL)
+    int gated = discovery_gate(&r) != 0;
+    const char *skip = gated ? NULL : precheck(&r, buf, sizeof buf);
+    if (skip) {
         case_finding(&r, V_SKIP, "%s", skip);
-    else if (open_case(&r) == 0)
-        run_steps(&r);
-    if (!skip && info->connected && info->greeted)
+    } else if (!gated) {
+        if (open_case(&r) == 0)
+            run_steps(&r);
         contact = !r.greeted ? CONTACT_FAILED
-                : res->nex && res->ex[0].reply.code == 421 ? CONTACT_421 : CONTACT_OK;
+                : res->ex[0].reply.code == 421 ? CONTACT_421 : CONTACT_OK;
+    }
     teardown(&r);
     conclude(&r);
     for (size_t i = 0; i < res->nex; i++)
