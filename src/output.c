@@ -69,9 +69,11 @@ int output_finish(struct output *o, const struct run_report *r, char *err, size_
     for (size_t i = o->next; i < o->n; i++)
         o->done[i] = 1;     /* the runner has returned: every result is final */
     flush_ready(o);
-    if (o->failed) {
-        snprintf(err, errlen, "a case could not be written to the reports (out of memory)");
-        rc = -1;
+    if (o->failed) {    /* a report without every case would mislead: none */
+        snprintf(err, errlen, "a case could not be written to the reports (out of memory "
+                 "or a write error); no report was written");
+        output_abort(o);
+        return -1;
     }
     if (o->json && json_stream_finish(o->json, r, e2, sizeof e2) != 0 && rc == 0) {
         snprintf(err, errlen, "%s", e2);

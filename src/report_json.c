@@ -292,7 +292,7 @@ int json_stream_case(struct json_stream *s, const struct case_result *c)
     fputs(s->ncases++ ? ",\n    " : "\n    ", s->f);
     int rc = json_dump_callback(j, indented, s->f, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     json_decref(j);
-    return rc;
+    return rc == 0 && !ferror(s->f) ? 0 : -1;
 }
 
 int json_stream_finish(struct json_stream *s, const struct run_report *r, char *err,

@@ -157,7 +157,7 @@ int junit_stream_case(struct junit_stream *s, const struct case_result *c)
     js->count[c->verdict]++;
     js->tests++;
     js->ms += c->duration_ms;
-    return 0;
+    return ferror(s->body) ? -1 : 0;
 }
 
 static void copy_range(FILE *from, long start, long end, FILE *to)
