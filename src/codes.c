@@ -11,6 +11,18 @@
  *   seed 000              000_3395cd3f3773d80b.txt: RFC 821-era table incl.
  *                         SEND, SOML, SAML, TURN, 200 (RFC 876), 521 (RFC 1846)
  *   seed 004              004_dc86c7ccf5c28e7f.txt: the RFC 2821 §4.3.2 list
+ *   extension RFCs        the verbs STARTTLS (RFC 3207), AUTH (RFC 4954) and
+ *                         BDAT (RFC 3030), and 530 to other commands.  The
+ *                         codes SIZE (RFC 1870 §6.1, §6.4) and SMTPUTF8 (RFC
+ *                         6531 §3.5) name for MAIL, RCPT and the end of data
+ *                         are in RFC 5321's sets already.
+ *
+ * The extension verbs are table commands whether or not the server
+ * advertised their keyword: a server may recognize a verb it does not
+ * offer (454 "TLS not available"), and RFC 5321 §4.2.4 wants 502 for a
+ * recognized, unimplemented command.  What an advertised extension adds
+ * to *other* commands (530, SIZE's 552 to MAIL, ...) applies only when it
+ * was advertised.
  */
 #include "codes.h"
 
@@ -27,7 +39,8 @@
 
 enum row_ctx {
     CTX_ALWAYS = 0,
-    CTX_REFUSED         /* only after a 554/521 greeting */
+    CTX_REFUSED,        /* only after a 554/521 greeting */
+    CTX_TLS             /* only while a TLS session is active */
 };
 
 struct code_row {
@@ -46,6 +59,10 @@ struct code_row {
 #define F6 "seed 000; RFC 5321 App. F.6 (servers MAY implement)"
 #define A530 "RFC 4954 §6 (authentication required)"
 #define T530 "RFC 3207 §4 (STARTTLS first)"
+#define TLS4 "RFC 3207 §4"
+#define NOTIMPL "RFC 5321 §4.2.4 (recognized, not implemented)"
+#define AUTH6 "RFC 4954 §4, §6"
+#define BDAT2 "RFC 3030 §2 (250, or an appropriate 4XX or 5XX)"
 
 static const struct code_row rows[] = {
     /* Connection establishment */
@@ -281,6 +298,31 @@ static const struct code_row rows[] = {
     { "HELP", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
     { "RSET", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
     { "HELO", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
+
+    /* STARTTLS (RFC 3207 §4: 220, 501, 454) */
+    { "STARTTLS", 220, P5, CTX_ALWAYS, NULL, TLS4 },
+    { "STARTTLS", 454, P5, CTX_ALWAYS, NULL, TLS4 },
+    { "STARTTLS", 502, P5, CTX_ALWAYS, NULL, NOTIMPL },
+    { "STARTTLS", 503, P5, CTX_TLS, NULL,
+      "RFC 3207 §4.2 (a TLS session is already active: 503 Bad sequence of commands)" },
+    /* AUTH (RFC 4954 §4: 334, 501, 503, 504; §6: 235, 432, 454, 500, 534,
+     * 535, 538) */
+    { "AUTH", 235, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 334, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 432, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 454, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 503, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 504, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 534, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 535, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 538, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 502, P5, CTX_ALWAYS, NULL, NOTIMPL },
+    /* BDAT (RFC 3030 §2): 250 for a chunk, 503 out of sequence, and "the
+     * appropriate 5XX or 4XX code" after a failure: every 4yz and 5yz
+     * RFC 5321 lists (§4.2.2, §4.2.3) but 521 and 556 */
+    { "BDAT", 250, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 450, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 451, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 452, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 455, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 502, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 503, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 504, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 550, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 551, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 552, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 553, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 554, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 555, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 530, P5, CTX_ALWAYS, "AUTH", A530 }, { "BDAT", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
 };
 
 /* Verbs that are table commands only under some profiles.  Under
@@ -292,7 +334,8 @@ static const struct {
     { "EHLO", PB }, { "HELO", PB }, { "MAIL", PB }, { "RCPT", PB },
     { "DATA", PB }, { "RSET", PB }, { "VRFY", PB }, { "EXPN", PB },
     { "HELP", PB }, { "NOOP", PB }, { "QUIT", PB }, { "SEND", PB },
-    { "SOML", PB }, { "SAML", PB }, { "TURN", PB },
+    { "SOML", PB }, { "SAML", PB }, { "TURN", PB }, { "STARTTLS", P5 },
+    { "AUTH", P5 }, { "BDAT", P5 },
 };
 
 /* RFC 5321 §4.5.3.2 client timeouts; commands not named there use the
@@ -382,7 +425,7 @@ static int row_applies(const struct code_row *r, const char *cmd,
                  (strcmp(r->cmd, ANY) == 0 && strcmp(cmd, CMD_GREETING) != 0);
     if (!cmd_ok || !(r->profiles & (1u << ctx->profile)))
         return 0;
-    if (r->ctx == CTX_REFUSED && !ctx->refused)
+    if ((r->ctx == CTX_REFUSED && !ctx->refused) || (r->ctx == CTX_TLS && !ctx->tls_active))
         return 0;
     return !r->ext || word_listed(ctx->ehlo_keywords, r->ext);
 }
@@ -458,6 +501,12 @@ static const char *breaks_rule(const char *cmd, const struct codes_ctx *ctx, int
         return "821-4.3-command-codes";
     if (legacy_verb(cmd))
         return listed_in_5321(code) ? NULL : "5321-4.2-listed-codes";
+    if (strcmp(cmd, "STARTTLS") == 0)
+        return "3207-4-starttls-codes";
+    if (strcmp(cmd, "AUTH") == 0)
+        return "4954-6-auth-codes";
+    if (strcmp(cmd, "BDAT") == 0)
+        return "3030-2-bdat-replies";
     if (strcmp(cmd, CMD_UNKNOWN) == 0)
         return "5321-4.2.4-unrecognized-500";
     if (strcmp(cmd, "EHLO") == 0 && code >= 500)
@@ -527,7 +576,7 @@ void codes_dump(FILE *out)
         fprintf(out, "%-12s %-5d %-8s %-9s %s%s%s%s\n",
                 strcmp(r->cmd, ANY) == 0 ? "(any)" : r->cmd, r->code,
                 r->profiles == PB ? "both" : r->profiles == P5 ? "rfc5321" : "rfc821",
-                r->ctx == CTX_REFUSED ? "refused" : "-", r->source,
+                r->ctx == CTX_REFUSED ? "refused" : r->ctx == CTX_TLS ? "tls" : "-", r->source,
                 r->ext ? " [ext " : "", r->ext ? r->ext : "", r->ext ? "]" : "");
     }
 }

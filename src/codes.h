@@ -25,6 +25,7 @@ enum profile {
 struct codes_ctx {
     enum profile profile;
     int refused;            /* the server greeted with 554/521 (§3.1) */
+    int tls_active;         /* a TLS session is active on the connection */
     const char *ehlo_keywords; /* space-separated, upper case; may be NULL */
 };
 

@@ -62,7 +62,7 @@ static const struct {
 
 static const char *const check_names[CHECK_COUNT] = {
     "greeting", "ehlo-domain", "ehlo-keywords", "ehlo-registry",
-    "ehlo-duplicates", "ehlo-params", "helo-reply",
+    "ehlo-duplicates", "ehlo-params", "helo-reply", "no-starttls",
 };
 
 int content_check_parse(const char *name)
@@ -119,11 +119,12 @@ const char *ehlo_registered(const char *kw, size_t len)
 #define R_SIZE "1870-3-size-param"
 #define R_AUTH "4954-3-auth-mechanisms"
 #define R_HELO "5321-3.2-helo-not-extended"
+#define R_TLS_ADVERTISED "3207-4.2-no-starttls-after-tls"
 #define NOTE NULL           /* reported, not judged */
 
 static const char *const check_rules[] = {
     R_GREETING, R_554_TEXT, R_EHLO_DOMAIN, R_KEYWORD, R_PARAM, R_REGISTERED,
-    R_SIZE, R_AUTH, R_HELO,
+    R_SIZE, R_AUTH, R_HELO, R_TLS_ADVERTISED,
 };
 
 /* The fixed rules, then the registry's no-parameter rules. */
@@ -138,8 +139,6 @@ const char *content_check_rule(size_t i)
     return NULL;
 }
 
-static void report(check_report_fn fn, void *ctx, const char *rule, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Server text quoted in a reason: at most 60 bytes, as a wire string, in
  * a small ring of static buffers (a reason quotes at most two). */
@@ -154,7 +153,7 @@ static const char *quote(const char *s, size_t n)
     return out;
 }
 
-static void report(check_report_fn fn, void *ctx, const char *rule, const char *fmt, ...)
+void content_report(check_report_fn fn, void *ctx, const char *rule, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
@@ -230,12 +229,12 @@ static void check_greeting(const struct reply *r, check_report_fn fn, void *ctx)
     size_t len;
     const char *t = reply_line_text(r, 0, &len);
     if (r->code == 554 && len == 0 && r->nlines == 1)
-        report(fn, ctx, R_554_TEXT, "the 554 greeting has no text");
+        content_report(fn, ctx, R_554_TEXT, "the 554 greeting has no text");
     if (r->code != 220)
         return;     /* the Greeting ABNF is for the 220 reply only */
     size_t w = word_len(t, len);
     if (!is_domain(t, w))
-        report(fn, ctx, R_GREETING, "the 220 greeting does not start with the server's "
+        content_report(fn, ctx, R_GREETING, "the 220 greeting does not start with the server's "
                "domain or address literal (got \"%s\")", quote(t, w));
 }
 
@@ -245,7 +244,7 @@ static void check_ehlo_domain(const struct reply *r, check_report_fn fn, void *c
     const char *t = reply_line_text(r, 0, &len);
     size_t w = word_len(t, len);
     if (!is_domain(t, w))
-        report(fn, ctx, R_EHLO_DOMAIN, "the first line of the EHLO reply does not start "
+        content_report(fn, ctx, R_EHLO_DOMAIN, "the first line of the EHLO reply does not start "
                "with the server's domain (got \"%s\")", quote(t, w));
 }
 
@@ -269,12 +268,12 @@ static void line_keywords(const struct reply *r, size_t line, const char *kw, si
 {
     (void)r;
     if (!is_keyword(kw, klen))
-        report(fn, ctx, R_KEYWORD, "EHLO line %zu: \"%s\" is not an ehlo-keyword",
+        content_report(fn, ctx, R_KEYWORD, "EHLO line %zu: \"%s\" is not an ehlo-keyword",
                line + 1, quote(kw, klen));
     while (plen > 0) {
         size_t w = word_len(params, plen);
         if (!is_param(params, w)) {
-            report(fn, ctx, R_PARAM, "EHLO line %zu: a parameter of %s is empty or has "
+            content_report(fn, ctx, R_PARAM, "EHLO line %zu: a parameter of %s is empty or has "
                    "control characters", line + 1, quote(kw, klen));
             return;
         }
@@ -290,7 +289,7 @@ static void line_registry(const struct reply *r, size_t line, const char *kw, si
     if (klen == 0 || kw[0] == 'X' || kw[0] == 'x' || !is_keyword(kw, klen))
         return;     /* local extensions; grammar errors are ehlo-keywords' */
     if (!ehlo_registered(kw, klen))
-        report(fn, ctx, R_REGISTERED, "EHLO line %zu: keyword %s is neither X-prefixed "
+        content_report(fn, ctx, R_REGISTERED, "EHLO line %zu: keyword %s is neither X-prefixed "
                "nor a registered SMTP service extension", line + 1, quote(kw, klen));
 }
 
@@ -303,7 +302,7 @@ static void check_duplicates(const struct reply *r, check_report_fn fn, void *ct
         for (size_t j = 1; j < i; j++) {
             const char *b = reply_line_text(r, j, &lj);
             if (word_len(b, lj) == ka && ka > 0 && strncasecmp(a, b, ka) == 0) {
-                report(fn, ctx, NOTE, "note: keyword %s is listed twice (lines %zu and "
+                content_report(fn, ctx, NOTE, "note: keyword %s is listed twice (lines %zu and "
                        "%zu); no RFC sentence forbids it, so it is reported, not judged",
                        quote(a, ka), j + 1, i + 1);
                 break;
@@ -336,7 +335,7 @@ static void line_params(const struct reply *r, size_t line, const char *kw, size
     switch (registry[i].params) {
     case P_NONE:
         if (plen > 0)
-            report(fn, ctx, registry[i].rule, "EHLO line %zu: %s has parameters (\"%s\") but %s "
+            content_report(fn, ctx, registry[i].rule, "EHLO line %zu: %s has parameters (\"%s\") but %s "
                    "defines none for it", line + 1, name, quote(params, plen), rfc);
         break;
     case P_SIZE: {
@@ -345,19 +344,19 @@ static void line_params(const struct reply *r, size_t line, const char *kw, size
         for (size_t k = 0; k < w; k++)
             digits = digits && isdigit((unsigned char)params[k]);
         if (plen > 0 && !digits)
-            report(fn, ctx, R_SIZE, "EHLO line %zu: SIZE parameter \"%s\" is not a "
+            content_report(fn, ctx, R_SIZE, "EHLO line %zu: SIZE parameter \"%s\" is not a "
                    "decimal number", line + 1, quote(params, plen));
         break;
     }
     case P_SASL:
         if (plen == 0) {
-            report(fn, ctx, R_AUTH, "EHLO line %zu: AUTH lists no SASL mechanism", line + 1);
+            content_report(fn, ctx, R_AUTH, "EHLO line %zu: AUTH lists no SASL mechanism", line + 1);
             break;
         }
         while (plen > 0) {
             size_t w = word_len(params, plen);
             if (!is_sasl_mech(params, w)) {
-                report(fn, ctx, R_AUTH, "EHLO line %zu: AUTH mechanism \"%s\" is not a SASL "
+                content_report(fn, ctx, R_AUTH, "EHLO line %zu: AUTH mechanism \"%s\" is not a SASL "
                        "mechanism name (1 to 20 of A-Z 0-9 - _)", line + 1, quote(params, w));
             }
             params += w < plen ? w + 1 : w;
@@ -379,8 +378,23 @@ static void check_helo_reply(const struct reply *r, check_report_fn fn, void *ct
         const char *t = reply_line_text(r, i, &len);
         size_t k = word_len(t, len);
         if (ehlo_registered(t, k)) {
-            report(fn, ctx, R_HELO, "the HELO reply lists service extensions (%s on line %zu)",
+            content_report(fn, ctx, R_HELO, "the HELO reply lists service extensions (%s on line %zu)",
                    quote(t, k), i + 1);
+            return;
+        }
+    }
+}
+
+/* Over TLS, the EHLO reply must not offer STARTTLS again. */
+static void check_no_starttls(const struct reply *r, check_report_fn fn, void *ctx)
+{
+    for (size_t i = 1; i < r->nlines; i++) {
+        size_t len;
+        const char *t = reply_line_text(r, i, &len);
+        size_t k = word_len(t, len);
+        if (k == 8 && strncasecmp(t, "STARTTLS", 8) == 0) {
+            content_report(fn, ctx, R_TLS_ADVERTISED, "the EHLO reply over TLS lists STARTTLS "
+                   "(line %zu)", i + 1);
             return;
         }
     }
@@ -404,6 +418,7 @@ void content_check_run(enum content_check c, const struct reply *r,
     case CHECK_EHLO_DUPLICATES: check_duplicates(r, fn, ctx); break;
     case CHECK_EHLO_PARAMS: each_line(r, line_params, fn, ctx); break;
     case CHECK_HELO_REPLY: check_helo_reply(r, fn, ctx); break;
+    case CHECK_NO_STARTTLS: check_no_starttls(r, fn, ctx); break;
     default: break;
     }
 }

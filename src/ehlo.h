@@ -19,8 +19,13 @@ enum content_check {
     CHECK_EHLO_DUPLICATES,  /* a keyword listed twice (noted, not judged) */
     CHECK_EHLO_PARAMS,      /* SIZE, AUTH and no-parameter keywords */
     CHECK_HELO_REPLY,       /* HELO reply is not an extended response */
+    CHECK_NO_STARTTLS,      /* an EHLO reply over TLS does not list STARTTLS */
     CHECK_COUNT
 };
+
+/* Formats a finding and hands it to fn (for the checks in other modules). */
+void content_report(check_report_fn fn, void *ctx, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* "greeting", "ehlo-domain", ... -> the check, or -1. */
 int content_check_parse(const char *name);

@@ -12,16 +12,19 @@
 #include <strings.h>
 
 #include "ehlo.h"
+#include "status.h"
 
 /* The rules the runner's own observations break (rules/reply.rules). */
 #define R_ONE_REPLY "5321-4.2-one-reply"
 #define R_NO_CLOSE "5321-3.8-no-close"
 #define R_CLOSE_ON_UNKNOWN "5321-3.8-close-on-unknown"
 #define R_ADVERTISED "5321-4.2.4-no-unimplemented-capabilities"
+#define R_VALID_CERT "8314-4.4-valid-certificates"
 
 static const char *const codes_rules[] = {
     "5321-4.3.1-command-codes", "5321-4.2-listed-codes", "5321-4.2.4-unrecognized-500",
-    "5321-4.1.4-ehlo-refusal-codes", "821-4.3-command-codes",
+    "5321-4.1.4-ehlo-refusal-codes", "821-4.3-command-codes", "3207-4-starttls-codes",
+    "4954-6-auth-codes", "3030-2-bdat-replies",
 };
 
 /* A finding that breaks rule id; its verdict is the rule's.  A rule that
@@ -80,6 +83,20 @@ static void judge_advertised(const struct judge_ctx *j, struct exchange *ex)
     broken(j, ex, R_ADVERTISED, msg);
 }
 
+struct content_ctx {
+    const struct judge_ctx *j;
+    struct exchange *ex;
+};
+static void content_finding(void *arg, const char *rule, const char *msg);
+
+/* RFC 2034: the server advertised ENHANCEDSTATUSCODES (on this run's
+ * discovery connection), so the reply's text starts with a status code. */
+static void judge_status(const struct judge_ctx *j, struct exchange *ex)
+{
+    struct content_ctx c = { j, ex };
+    status_check(&ex->reply, content_finding, &c);
+}
+
 void judge_reply(const struct judge_ctx *j, struct exchange *ex)
 {
     for (int d = 0; d < RD_COUNT; d++) {
@@ -92,7 +109,7 @@ void judge_reply(const struct judge_ctx *j, struct exchange *ex)
     if (code < 200 || code > 599)
         return;     /* the syntax findings have judged it */
     struct codes_ctx ctx = { .profile = j->profile, .refused = j->refused != 0,
-                             .ehlo_keywords = j->keywords };
+                             .tls_active = j->tls_active, .ehlo_keywords = j->keywords };
     codes_check(ex->table_cmd, &ctx, code, &ex->check);
     ex->checked = 1;
     /* 421 may answer anything when the service shuts down (§3.8): the case
@@ -104,6 +121,8 @@ void judge_reply(const struct judge_ctx *j, struct exchange *ex)
         broken(j, ex, ex->check.rule, ex->check.reason);
     if (code != 421)
         judge_advertised(j, ex);
+    if (word_listed(j->keywords, "ENHANCEDSTATUSCODES") && status_applies(ex->table_cmd, code))
+        judge_status(j, ex);
 }
 
 void judge_expect(const struct judge_ctx *j, struct exchange *ex, const struct step *st)
@@ -184,11 +203,16 @@ void judge_close(const struct judge_ctx *j, struct exchange *ex, int replied)
 }
 
 void judge_no_more(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
-                   size_t n)
+                   size_t n, size_t written)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, "after its reply to %s the server sent %zu more bytes: a "
-             "further reply", cmd_name(ex), n);
+    if (written)
+        snprintf(msg, sizeof msg, "after %zu bytes written without waiting (since its reply "
+                 "to %s), the server sent %zu bytes before smtpspec asked for a reply",
+                 written, cmd_name(ex), n);
+    else
+        snprintf(msg, sizeof msg, "after its reply to %s the server sent %zu more bytes: a "
+                 "further reply", cmd_name(ex), n);
     broken(j, ex, st->rule->id, msg);
 }
 
@@ -220,6 +244,16 @@ void judge_keyword(const struct judge_ctx *j, struct exchange *ex, const struct 
     broken(j, ex, st->rule->id, msg);
 }
 
+void judge_no_reply(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
+                    long timeout_ms)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "no reply for %s within %ld ms, while the connection stayed "
+             "open: a reply is missing (lost, or merged into another)", ex->table_cmd,
+             timeout_ms);
+    broken(j, ex, st->rule->id, msg);
+}
+
 void judge_within(const struct judge_ctx *j, struct exchange *ex, const struct step *st)
 {
     char msg[256];
@@ -230,10 +264,36 @@ void judge_within(const struct judge_ctx *j, struct exchange *ex, const struct s
     broken(j, ex, st->rule->id, msg);
 }
 
-struct content_ctx {
-    const struct judge_ctx *j;
-    struct exchange *ex;
-};
+
+void judge_handshake_failed(const struct judge_ctx *j, struct exchange *ex,
+                            const struct step *st, const char *why)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "the server advertised STARTTLS and answered %d to it, then: %s",
+             ex->has_reply ? ex->reply.code : 0, why);
+    broken(j, ex, st->rule->id, msg);
+}
+
+/* Implicit TLS is RFC 8314's, whose §4.4 asks for valid certificates; for
+ * STARTTLS, RFC 3207 §4.1 makes believing a certificate "a local matter":
+ * what verification found is a note, not a verdict. */
+void judge_certificate(const struct judge_ctx *j, struct exchange *ex,
+                       const struct tls_facts *f, int implicit)
+{
+    char msg[2048];
+    if (!f->verify_done || f->verified)
+        return;
+    snprintf(msg, sizeof msg, "%sthe server's certificate did not verify: %s (subject %s, "
+             "issuer %s, not after %s)%s", implicit ? "" : "note: ", f->verify_reason,
+             f->has_cert ? f->subject : "-", f->has_cert ? f->issuer : "-",
+             f->has_cert ? f->not_after : "-",
+             implicit ? "" : "; for STARTTLS, RFC 3207 §4.1 leaves believing it to the "
+             "client (\"a local matter\"), so it is not judged");
+    if (implicit)
+        broken(j, ex, R_VALID_CERT, msg);
+    else
+        exchange_add_finding(ex, V_PASS, NULL, msg);
+}
 
 static void content_finding(void *arg, const char *rule, const char *msg)
 {
@@ -263,9 +323,12 @@ static int need(const struct catalog *cat, const char *id, char *err, size_t err
 int judge_check_catalog(const struct catalog *cat, char *err, size_t errlen)
 {
     static const char *const own[] = { R_ONE_REPLY, R_NO_CLOSE, R_CLOSE_ON_UNKNOWN,
-                                       R_ADVERTISED };
+                                       R_ADVERTISED, R_VALID_CERT };
     for (size_t i = 0; content_check_rule(i); i++)
         if (need(cat, content_check_rule(i), err, errlen))
+            return -1;
+    for (size_t i = 0; status_rule(i); i++)
+        if (need(cat, status_rule(i), err, errlen))
             return -1;
     for (int d = 0; d < RD_COUNT; d++)
         if (need(cat, reply_defect_info((enum reply_defect)d)->rule, err, errlen))

@@ -13,11 +13,13 @@
 #include "result.h"
 #include "rules.h"
 #include "suite.h"
+#include "tls.h"
 
 struct judge_ctx {
     const struct catalog *cat;
     enum profile profile;
     int refused;                /* the refusing greeting, 554 or 521; else 0 */
+    int tls_active;             /* a TLS session is active (smtps or after STARTTLS) */
     const char *close_permitted;/* the case's close-permitted reason, or NULL */
     const struct case_result *so_far;   /* the case's exchanges until now, or NULL */
     const char *keywords;       /* discovery EHLO keywords, may be NULL */
@@ -56,12 +58,29 @@ void judge_keyword(const struct judge_ctx *j, struct exchange *ex, const struct 
                    int advertised);
 
 /* expect-no-more RULE: n more bytes (a further reply) came after ex's
- * reply, where the case expects none. */
+ * reply, where the case expects none; written: bytes the case wrote since
+ * that reply (a chunk not yet complete), 0 when none. */
 void judge_no_more(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
-                   size_t n);
+                   size_t n, size_t written);
+
+/* read CMD RULE: no reply came within timeout_ms (the connection stayed
+ * open). */
+void judge_no_reply(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
+                    long timeout_ms);
 
 /* expect-within SECS RULE: the reply's elapsed time. */
 void judge_within(const struct judge_ctx *j, struct exchange *ex, const struct step *st);
+
+/* starttls RULE: the handshake after ex (STARTTLS, answered 220) failed
+ * for the reason why (OpenSSL's text). */
+void judge_handshake_failed(const struct judge_ctx *j, struct exchange *ex,
+                            const struct step *st, const char *why);
+
+/* The certificate a handshake showed, as verified against the trusted
+ * CAs and the target's name.  implicit: smtps:// (RFC 8314), where an
+ * invalid certificate breaks a rule; after STARTTLS it is only a note. */
+void judge_certificate(const struct judge_ctx *j, struct exchange *ex,
+                       const struct tls_facts *f, int implicit);
 
 /* check NAME: a content check of ex's reply. */
 void judge_content(const struct judge_ctx *j, struct exchange *ex, int check);

@@ -22,6 +22,7 @@
 #include "runner.h"
 #include "suite.h"
 #include "target.h"
+#include "tls.h"
 #include "transport.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
@@ -194,6 +195,10 @@ static void list_cases(const struct suites *s, const struct casedef **cases, siz
                 printf(" [needs --rcpt]");
             for (size_t k = 0; k < c->nneeds_ext; k++)
                 printf(" [needs %s]", c->needs_ext[k]);
+            for (size_t k = 0; k < c->nneeds_no_ext; k++)
+                printf(" [needs no %s]", c->needs_no_ext[k]);
+            if (c->plaintext)
+                printf(" [plaintext: not under --starttls]");
             if (c->profile >= 0)
                 printf(" [profile %s]", profile_name((enum profile)c->profile));
             printf("\n");
@@ -262,6 +267,8 @@ static void setup_config(const struct options *o, const struct target *t, struct
     cfg->conn.port = t->port;
     cfg->conn.tls = t->tls;
     cfg->conn.insecure = o->insecure;
+    cfg->conn.cafile = o->cacert;
+    cfg->starttls = o->starttls;
     cfg->conn.connect_timeout_ms = o->connect_timeout_ms;
     cfg->profile = o->profile;
     cfg->vars.value[VAR_HELO] = o->helo;
@@ -282,6 +289,20 @@ static void setup_config(const struct options *o, const struct target *t, struct
                                  : codes_rfc_timeout(CMD_END_OF_DATA, NULL) * 1000L / 10;
     cfg->case_time_ms = o->case_time_ms ? o->case_time_ms : 4 * longest;
     cfg->transcript = o->verbose ? stderr : NULL;
+}
+
+/* TLS options that cannot work, before any connection. */
+static int check_tls(const struct options *o, const struct target *t, char *err, size_t len)
+{
+    if (o->starttls && t->tls) {
+        snprintf(err, len, "--starttls: %s is implicit TLS already (smtps://)", t->url);
+        return -1;
+    }
+    if (o->cacert && o->insecure) {
+        snprintf(err, len, "--cacert and --insecure: verification is either on or off");
+        return -1;
+    }
+    return o->cacert ? tls_check_cafile(o->cacert, err, len) : 0;
 }
 
 static const char *stop_name(const struct run_config *cfg)
@@ -394,7 +415,8 @@ int main(int argc, char **argv)
         rc = EXIT_OK;
     } else if (target_parse(o.target, &t, err, sizeof err) != 0 ||
                check_output("--json", o.json_path, err, sizeof err) != 0 ||
-               check_output("--junit", o.junit_path, err, sizeof err) != 0) {
+               check_output("--junit", o.junit_path, err, sizeof err) != 0 ||
+               check_tls(&o, &t, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec: %s\n", err);
     } else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "smtpspec: libcurl initialisation failed\n");

@@ -10,7 +10,7 @@
 enum {
     O_SUITE = 256, O_CASE, O_LIST, O_LIST_CODES, O_JSON, O_JUNIT, O_HELO,
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
-    O_NO_COLOR, O_INSECURE, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
+    O_NO_COLOR, O_INSECURE, O_STARTTLS, O_CACERT, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
     O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME,
     O_CASE_TIME, O_RETRIES, O_RETRY_DELAY
 };
@@ -42,6 +42,8 @@ static const struct option longopts[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "no-color", no_argument, NULL, O_NO_COLOR },
     { "insecure", no_argument, NULL, O_INSECURE },
+    { "starttls", no_argument, NULL, O_STARTTLS },
+    { "cacert", required_argument, NULL, O_CACERT },
     { "max-line", required_argument, NULL, O_MAX_LINE },
     { "max-reply", required_argument, NULL, O_MAX_REPLY },
     { "version", no_argument, NULL, O_VERSION },
@@ -78,7 +80,10 @@ void options_usage(FILE *out)
 "  --timeout SECS        per-reply timeout for every command (default:\n"
 "                        RFC 5321 §4.5.3.2 values / 10, e.g. 30 s for MAIL)\n"
 "  --connect-timeout S   TCP connect and TLS handshake (default 30)\n"
-"  --insecure            do not verify the server certificate (smtps)\n"
+"  --starttls            run every case over TLS: EHLO, STARTTLS and the\n"
+"                        handshake first (cases about plaintext skip)\n"
+"  --cacert FILE         also trust the CA certificates in FILE (PEM)\n"
+"  --insecure            do not verify the server certificate\n"
 "  --max-line BYTES      longest reply line read (default 8192)\n"
 "  --max-reply BYTES     largest reply read (default 262144)\n"
 "  -j, --jobs N          cases run at once, each on its own connection (1-64)\n"
@@ -218,6 +223,10 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     case 'v': o->verbose = 1; return 0;
     case O_NO_COLOR: o->color = 0; return 0;
     case O_INSECURE: o->insecure = 1; return 0;
+    case O_STARTTLS: o->starttls = 1; return 0;
+    case O_CACERT:
+        o->cacert = arg;
+        return *arg ? 0 : bad(err, errlen, "%s", "--cacert: empty file name");
     case O_MAX_LINE:
         return parse_size(arg, 512, 1u << 24, &o->max_line) ? bad(err, errlen,
                "--max-line: \"%s\" is not a size from 512 to 16777216", arg) : 0;

@@ -37,6 +37,8 @@ struct options {
     int verbose;
     int color;                      /* -1 auto, 0 off */
     int insecure;
+    int starttls;                   /* --starttls: every case over TLS */
+    const char *cacert;             /* --cacert FILE, or NULL */
     size_t max_line;
     size_t max_reply;
     int list;

@@ -132,6 +132,41 @@ static json_t *strings(char *const *v, size_t n)
     return a;
 }
 
+/* The facts of one handshake (tls.h); every string is printable ASCII. */
+static json_t *tls_json(const struct tls_facts *f)
+{
+    if (!f)
+        return json_null();
+    json_t *sans = json_array();
+    for (int i = 0; i < f->nsans; i++)
+        json_array_append_new(sans, json_string(f->sans[i]));
+    json_t *cert = !f->has_cert ? json_null()
+        : json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:i, s:i}",
+                    "subject", f->subject, "issuer", f->issuer, "sans", sans,
+                    "not_before", f->not_before, "not_after", f->not_after,
+                    "key_type", f->key_type, "key_bits", f->key_bits,
+                    "chain_length", f->chain_length);
+    if (!f->has_cert)
+        json_decref(sans);
+    json_t *verify = !f->verify_done ? json_null()
+        : json_pack("{s:b, s:I, s:s}", "ok", f->verified, "code", (json_int_t)f->verify_code,
+                    "reason", f->verify_reason);
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "version", f->version, "cipher", f->cipher,
+                     "sni", f->sni[0] ? json_string(f->sni) : json_null(),
+                     "certificate", cert, "verification", verify);
+}
+
+static json_t *keywords_json(const char *p)
+{
+    json_t *kw = json_array();
+    while (p && *p) {
+        size_t n = strcspn(p, " ");
+        json_array_append_new(kw, json_stringn(p, n));
+        p += n + (p[n] == ' ');
+    }
+    return kw;
+}
+
 static json_t *case_json(const struct case_result *c)
 {
     json_t *ex = json_array();
@@ -147,6 +182,8 @@ static json_t *case_json(const struct case_result *c)
                      "duration_ms", (json_int_t)c->duration_ms,
                      "attempts", c->attempts,
                      "exchanges", ex);
+    if (o)
+        json_object_set_new(o, "tls", tls_json(c->tls));
     if (o)
         cite(o, c->rule);
     return o;
@@ -196,22 +233,30 @@ static json_t *raw_reply_json(const struct buf *raw)
     return j;
 }
 
+/* What the discovery connection learnt of TLS; null when the target is
+ * plain and does not advertise STARTTLS. */
+static json_t *server_tls_json(const struct server_info *s)
+{
+    if (!s->tls_implicit && !s->tls && !s->tls_error)
+        return json_null();
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}",
+                     "mode", s->tls_implicit ? "implicit" : "starttls",
+                     "error", str_or_null(s->tls_error),
+                     "session", tls_json(s->tls),
+                     "ehlo", s->tls_implicit ? json_null() : raw_reply_json(&s->tls_ehlo),
+                     "keywords", s->tls_implicit ? json_null() : keywords_json(s->tls_keywords));
+}
+
 static json_t *server_json(const struct server_info *s)
 {
-    json_t *kw = json_array();
-    const char *p = s->keywords;
-    while (p && *p) {
-        size_t n = strcspn(p, " ");
-        json_array_append_new(kw, json_stringn(p, n));
-        p += n + (p[n] == ' ');
-    }
-    return json_pack("{s:b, s:o, s:s, s:o, s:o, s:o}",
+    return json_pack("{s:b, s:o, s:s, s:o, s:o, s:o, s:o}",
                      "connected", s->connected,
                      "error", str_or_null(s->connect_error),
                      "peer", s->peer,
                      "greeting", raw_reply_json(&s->greeting),
                      "ehlo", raw_reply_json(&s->ehlo),
-                     "keywords", kw);
+                     "keywords", keywords_json(s->keywords),
+                     "tls", server_tls_json(s));
 }
 
 /* Everything but "cases". */
@@ -223,7 +268,8 @@ static json_t *report_json(const struct run_report *r)
         json_object_set_new(summary, verdict_name((enum verdict)v),
                             json_integer((json_int_t)r->count[v]));
     return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:b, s:o, s:s,"
-                     " s:{s:b, s:I, s:I, s:i, s:i, s:b}, s:{s:I, s:I, s:i}, s:o, s:o, s:o}",
+                     " s:{s:b, s:I, s:I, s:i, s:i, s:b, s:b, s:b, s:b}, s:{s:I, s:I, s:i},"
+                     " s:o, s:o, s:o}",
                      "tool", "name", "smtpspec", "version", PACKAGE_VERSION,
                      "string_encoding", "wire-escape",
                      "target", "url", r->target_url, "host", r->host, "port", r->port,
@@ -239,6 +285,9 @@ static json_t *report_json(const struct run_report *r)
                      "jobs", r->cfg->jobs,
                      "retries", r->cfg->retries,
                      "rcpt_given", r->cfg->vars.value[VAR_RCPT] != NULL,
+                     "starttls", r->cfg->starttls,
+                     "insecure", r->cfg->conn.insecure,
+                     "cacert_given", r->cfg->conn.cafile != NULL,
                      "backoff", "greetings_421", (json_int_t)r->stats.greetings_421,
                      "retries", (json_int_t)r->stats.retries,
                      "jobs", r->stats.jobs,

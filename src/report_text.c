@@ -72,6 +72,29 @@ static void print_unjudged(const struct run_report *r, FILE *out, int color)
     }
 }
 
+/* One line on what the discovery connection's TLS showed. */
+static void print_tls(const struct server_info *s, FILE *out)
+{
+    const struct tls_facts *f = s->tls;
+    if (!f && !s->tls_error)
+        return;
+    const char *mode = s->tls_implicit ? "implicit TLS" : "STARTTLS";
+    if (!f) {
+        fprintf(out, "TLS: %s advertised, but %s\n", mode, s->tls_error);
+        return;
+    }
+    fprintf(out, "TLS: %s, %s %s; certificate %s", mode, f->version, f->cipher,
+            f->has_cert ? f->subject : "none");
+    if (f->has_cert)
+        fprintf(out, " (%s %d bits, not after %s)", f->key_type, f->key_bits, f->not_after);
+    if (!f->verify_done)
+        fprintf(out, ", not verified (--insecure)\n");
+    else if (f->verified)
+        fprintf(out, ", verified\n");
+    else
+        fprintf(out, ", did not verify: %s\n", f->verify_reason);
+}
+
 void report_text(const struct run_report *r, FILE *out, int color)
 {
     struct behaviours b;
@@ -83,7 +106,10 @@ void report_text(const struct run_report *r, FILE *out, int color)
         behaviours_free(&b);
     }
     print_unjudged(r, out, color);
-    fprintf(out, "\n%zu cases: ", r->ncases);
+    fprintf(out, "\n");
+    if (r->server)
+        print_tls(r->server, out);
+    fprintf(out, "%zu cases: ", r->ncases);
     for (int v = 0; v < V_COUNT; v++) {
         fprintf(out, "%s%s%zu %s%s", v ? ", " : "", color && r->count[v] ? colors[v] : "",
                 r->count[v], verdict_name((enum verdict)v), color && r->count[v] ? RESET : "");

@@ -108,6 +108,8 @@ void case_result_retire(struct case_result *r)
             reply_drop_lines(&e->reply);
         buf_truncate(&e->reason, e->reason.len);
     }
+    free(r->tls);       /* written out with the case */
+    r->tls = NULL;
     r->retired = 1;
 }
 
@@ -130,6 +132,8 @@ void case_result_free(struct case_result *r)
         exchange_free(&r->ex[i]);
     free(r->ex);
     free(r->reason);
+    free(r->tls);
+    r->tls = NULL;
     r->ex = NULL;
     r->nex = 0;
     r->reason = NULL;
@@ -141,4 +145,8 @@ void server_info_free(struct server_info *s)
     buf_free(&s->greeting);
     buf_free(&s->ehlo);
     free(s->keywords);
+    free(s->tls);
+    free(s->tls_error);
+    buf_free(&s->tls_ehlo);
+    free(s->tls_keywords);
 }

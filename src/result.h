@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "tls.h"
 #include "codes.h"
 #include "reply.h"
 #include "rules.h"
@@ -62,6 +63,7 @@ struct case_result {
     long duration_ms;
     int attempts;           /* connections made (more than 1 after 421 greetings) */
     int retired;            /* written out; bytes cut (case_result_retire) */
+    struct tls_facts *tls;  /* the case's TLS session (the last one), or NULL */
 };
 
 /* What the first (discovery) connection learnt about the server. */
@@ -76,6 +78,16 @@ struct server_info {
     struct buf ehlo;        /* raw EHLO reply bytes */
     int ehlo_code;
     char *keywords;         /* space-separated upper-case EHLO keywords */
+    /* TLS: implicit (smtps), or a STARTTLS the discovery connection made
+     * because the server advertised it. */
+    int tls_implicit;
+    struct tls_facts *tls;  /* the handshake's facts, or NULL */
+    char *tls_error;        /* why STARTTLS or its handshake failed, or NULL */
+    struct buf tls_ehlo;    /* raw EHLO reply over TLS */
+    char *tls_keywords;     /* its keywords, as keywords */
+    /* Variables the EHLO reply sets (suite.h, VAR_SIZE_*): "" when unset. */
+    char size_over[24];
+    char size_huge[24];
 };
 
 /* Adds a finding to e (the message is copied) and updates e's verdict,

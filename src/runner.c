@@ -44,6 +44,8 @@ struct case_run {
     int gone;               /* the connection can no longer be used */
     int quit_done;          /* QUIT was sent by the case */
     int pipelined;          /* lines were sent without waiting for replies */
+    int awaiting_tls;       /* STARTTLS got 220: the server waits for a handshake */
+    struct vars vars;       /* the options' variables and the server's (VAR_SIZE_*) */
     size_t step;            /* index of the step being run */
     struct judged {         /* findings the case's own steps made */
         size_t ex;
@@ -347,7 +349,7 @@ static int step_send(struct case_run *r, const struct step *st)
     char verb[24];
     if (data_mode_blocks(r))
         return -1;
-    if (expr_expand(&st->expr, &r->cfg->vars, &bytes) != 0) {
+    if (expr_expand(&st->expr, &r->vars, &bytes) != 0) {
         buf_free(&bytes);
         case_finding(r, V_ERROR, "line %d: could not build the command", st->line);
         return -1;
@@ -380,6 +382,80 @@ static int step_send(struct case_run *r, const struct step *st)
         r->jc.extended = 0;
     if (ex->reply.code == 354)
         r->data_mode = 1;
+    /* After 220 to STARTTLS the connection is the handshake's: a QUIT in
+     * plaintext would only garble it (see teardown). */
+    r->awaiting_tls = strcmp(verb, "STARTTLS") == 0 && ex->reply.code == 220;
+    return 0;
+}
+
+static void transcript_tls(const struct case_run *r, const struct tls_facts *f)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s %s, certificate %s%s", f->version, f->cipher,
+             !f->verify_done ? "not verified (--insecure)" : f->verified ? "verified"
+             : "did not verify: ", f->verify_done && !f->verified ? f->verify_reason : "");
+    transcript(r, "TLS:", line, strlen(line));
+}
+
+/* A handshake succeeded (before the greeting for smtps, else after the
+ * 220 to STARTTLS): after STARTTLS the session starts again (RFC 3207
+ * §4.2), and the keywords that apply are the ones offered over TLS. */
+static void tls_started(struct case_run *r, int implicit)
+{
+    const struct tls_facts *f = conn_tls_facts(r->sess.conn);
+    if (!f)
+        return;
+    if (!r->res->tls)
+        r->res->tls = malloc(sizeof *r->res->tls);
+    if (r->res->tls)
+        *r->res->tls = *f;
+    transcript_tls(r, f);
+    r->jc.tls_active = 1;
+    if (!implicit) {
+        r->jc.extended = 0;
+        if (r->info->tls_keywords)
+            r->jc.keywords = r->info->tls_keywords;
+    }
+}
+
+/* starttls RULE: the handshake, right after a 220 to STARTTLS.  Bytes the
+ * server sent after its 220 are plaintext: judged as a further reply and
+ * dropped, never handed to TLS (transport-notes §3). */
+static int step_starttls(struct case_run *r, const struct step *st)
+{
+    struct exchange *ex = last_exchange(r);
+    char err[512];
+    if (!r->awaiting_tls || !ex) {
+        case_finding(r, V_ERROR, "line %d: starttls needs a 220 reply to STARTTLS just "
+                     "before it", st->line);
+        return -1;
+    }
+    if (check_unsolicited(r) != 0)
+        return -1;
+    session_discard(&r->sess);
+    r->awaiting_tls = 0;
+    if (conn_start_tls(r->sess.conn, &r->cfg->conn, reply_timeout_ms(r, "STARTTLS"), err,
+                       sizeof err) != 0) {
+        /* The finding is the case's verdict: the steps after it need TLS. */
+        transcript(r, "TLS:", err, strlen(err));
+        judge_handshake_failed(&r->jc, ex, st, err);
+        r->gone = 1;
+        return -1;
+    }
+    tls_started(r, 0);
+    return 0;
+}
+
+/* certificate: what verification of the session's certificate found. */
+static int step_certificate(struct case_run *r, const struct step *st)
+{
+    const struct tls_facts *f = conn_tls_facts(r->sess.conn);
+    struct exchange *ex = last_exchange(r);
+    if (!f || !ex) {
+        case_finding(r, V_ERROR, "line %d: certificate needs a TLS session", st->line);
+        return -1;
+    }
+    judge_certificate(&r->jc, ex, f, r->cfg->conn.tls);
     return 0;
 }
 
@@ -388,7 +464,7 @@ static int step_write(struct case_run *r, const struct step *st)
     struct buf bytes = BUF_INIT;
     if (data_mode_blocks(r))
         return -1;
-    if (expr_expand(&st->expr, &r->cfg->vars, &bytes) != 0) {
+    if (expr_expand(&st->expr, &r->vars, &bytes) != 0) {
         buf_free(&bytes);
         case_finding(r, V_ERROR, "line %d: could not build the bytes", st->line);
         return -1;
@@ -417,6 +493,14 @@ static int step_write(struct case_run *r, const struct step *st)
     return 0;
 }
 
+/* Did ex wait out its whole reply timeout, on a connection still open,
+ * with the case's and the run's time left?  Then no reply came. */
+static int timed_out(const struct case_run *r, const struct exchange *ex)
+{
+    return !ex->has_reply && ex->closed == CLOSE_NONE && ex->received_total == 0 &&
+           !transport_cancelled() && !case_out_of_time(r) && !runner_out_of_time(r->cfg);
+}
+
 static int step_read(struct case_run *r, const struct step *st)
 {
     if (data_mode_blocks(r) && strcmp(st->cmd, CMD_END_OF_DATA) != 0)
@@ -425,8 +509,11 @@ static int step_read(struct case_run *r, const struct step *st)
     if (!ex)
         return -1;
     take_unsent(r, ex);
-    if (read_reply(r, ex, clock_ms()) != 0)
+    if (read_reply(r, ex, clock_ms()) != 0) {
+        if (st->rule && timed_out(r, ex))
+            judge_no_reply(&r->jc, ex, st, reply_timeout_ms(r, st->cmd));
         return -1;
+    }
     if (strcmp(st->cmd, CMD_END_OF_DATA) == 0)
         r->data_mode = 0;
     else if (ex->reply.code == 354)
@@ -553,7 +640,7 @@ static int step_expect_no_more(struct case_run *r, const struct step *st)
         struct buf *p = &r->sess.pending;
         transcript(r, "S:", p->data, p->len);
         exchange_received(ex, p->data, p->len);
-        judge_no_more(&r->jc, ex, st, n);
+        judge_no_more(&r->jc, ex, st, n, r->unsent_total);
         session_discard(&r->sess);
     }
     if (r->sess.closed == IO_OK)
@@ -568,14 +655,15 @@ static int step_expect_no_more(struct case_run *r, const struct step *st)
 static int judging_step(enum step_kind k)
 {
     return k == STEP_EXPECT || k == STEP_EXPECT_CLOSE || k == STEP_CHECK ||
-           k == STEP_EXPECT_KEYWORD || k == STEP_EXPECT_WITHIN || k == STEP_EXPECT_NO_MORE;
+           k == STEP_EXPECT_KEYWORD || k == STEP_EXPECT_WITHIN || k == STEP_EXPECT_NO_MORE ||
+           k == STEP_STARTTLS || k == STEP_CERTIFICATE;
 }
 
 static int dispatch_step(struct case_run *r, const struct step *st);
 
 static int run_step(struct case_run *r, const struct step *st)
 {
-    if (!judging_step(st->kind) || r->res->nex == 0)
+    if (!(judging_step(st->kind) || st->rule) || r->res->nex == 0)
         return dispatch_step(r, st);
     size_t exi = r->res->nex - 1, before = r->res->ex[exi].nfindings;
     int rc = dispatch_step(r, st);
@@ -597,6 +685,11 @@ static int dispatch_step(struct case_run *r, const struct step *st)
     case STEP_EXPECT_KEYWORD: return step_expect_keyword(r, st);
     case STEP_EXPECT_WITHIN: return step_expect_within(r, st);
     case STEP_EXPECT_NO_MORE: return step_expect_no_more(r, st);
+    case STEP_STARTTLS: return step_starttls(r, st);
+    case STEP_CERTIFICATE: return step_certificate(r, st);
+    case STEP_PAUSE:
+        return transport_sleep(st->within_ms < case_left_ms(r) ? st->within_ms
+                               : case_left_ms(r)) == 0 ? 0 : -1;
     }
     return -1;
 }
@@ -615,15 +708,38 @@ static const char *precheck(const struct case_run *r, char *buf, size_t len)
     if (d->profile < 0 && r->cfg->profile != PROFILE_RFC5321)
         return "the case is written for RFC 5321; under --profile rfc821 only the "
                "cases of that profile run";
+    if (d->needs_tls && !r->cfg->conn.tls && !r->cfg->starttls)
+        return "the case runs over TLS: give an smtps:// target or --starttls";
+    if (r->cfg->starttls && d->plaintext)
+        return "the case is about the plaintext session; it does not run under --starttls";
+    if (r->cfg->starttls && !word_listed(r->info->keywords, "STARTTLS"))
+        return "--starttls: the server does not advertise STARTTLS in its EHLO reply";
+    if (r->cfg->starttls && !r->info->tls_keywords) {
+        snprintf(buf, len, "--starttls: the discovery connection could not start TLS (%s)",
+                 r->info->tls_error ? r->info->tls_error : "no EHLO reply over TLS");
+        return buf;
+    }
+    if (case_uses_var(d, VAR_SIZE_OVER) && !r->vars.value[VAR_SIZE_OVER])
+        return "the server's EHLO reply gives SIZE no fixed limit (above 0)";
+    if (case_uses_var(d, VAR_SIZE_HUGE) && !r->vars.value[VAR_SIZE_HUGE])
+        return "the server's EHLO reply does not say \"SIZE 0\" (no fixed limit)";
     if (d->needs_rcpt && !r->cfg->vars.value[VAR_RCPT])
         return "the case runs only with --rcpt ADDR (a mailbox you own)";
     if (d->needs_rcpt == 2 && strcmp(r->cfg->vars.value[VAR_RCPT],
                                      r->cfg->vars.value[VAR_RCPT2]) == 0)
         return "the case needs two different recipients: give --rcpt twice";
+    const char *kw = r->cfg->starttls ? r->info->tls_keywords : r->info->keywords;
     for (size_t i = 0; i < d->nneeds_ext; i++) {
-        if (!word_listed(r->info->keywords, d->needs_ext[i])) {
-            snprintf(buf, len, "the server does not advertise %s in its EHLO reply",
-                     d->needs_ext[i]);
+        if (!word_listed(kw, d->needs_ext[i])) {
+            snprintf(buf, len, "the server does not advertise %s in its EHLO reply%s",
+                     d->needs_ext[i], r->cfg->starttls ? " over TLS" : "");
+            return buf;
+        }
+    }
+    for (size_t i = 0; i < d->nneeds_no_ext; i++) {
+        if (word_listed(kw, d->needs_no_ext[i])) {
+            snprintf(buf, len, "the case is for a server that does not advertise %s, and "
+                     "this one does", d->needs_no_ext[i]);
             return buf;
         }
     }
@@ -652,6 +768,39 @@ static int discovery_gate(struct case_run *r)
         return -1;
     }
     return 0;
+}
+
+/* --starttls: what every case does before its own steps.  The rule is
+ * the one a failed handshake breaks (rules/tls.rules). */
+static const char prelude_text[] =
+    "suite starttls-prelude\n"
+    "title --starttls\n"
+    "case upgrade\n"
+    "title EHLO, STARTTLS and the TLS handshake before the case's steps\n"
+    "send EHLO ${helo}\n"
+    "require 250 \"EHLO was not accepted (--starttls)\"\n"
+    "send STARTTLS\n"
+    "require 220 \"STARTTLS was not accepted (--starttls)\"\n"
+    "starttls 3207-3-starttls-keyword\n";
+
+static int run_prelude(struct case_run *r)
+{
+    struct suite *s = NULL;
+    char err[256];
+    if (suite_parse("(--starttls)", prelude_text, sizeof prelude_text - 1, &s, err,
+                    sizeof err) != 0 ||
+        suite_resolve_rules(s, r->cfg->catalog, err, sizeof err) != 0) {
+        suite_free(s);
+        case_finding(r, V_ERROR, "--starttls: %s", err);
+        return -1;
+    }
+    const struct casedef *c = &s->cases[0];
+    int rc = 0;
+    for (size_t i = 0; i < c->nsteps && rc == 0; i++)
+        rc = run_step(r, &c->steps[i]);
+    suite_free(s);
+    r->njudged = 0;     /* a control of the case voids only the case's own verdicts */
+    return rc;
 }
 
 static int open_case(struct case_run *r)
@@ -694,7 +843,9 @@ static int open_case(struct case_run *r)
                      "with 554 (RFC 5321 §3.1); this one answered %d", code);
         return -1;
     }
-    return 0;
+    if (r->cfg->conn.tls)
+        tls_started(r, 1);
+    return r->cfg->starttls && !r->refused ? run_prelude(r) : 0;
 }
 
 /* Why the case must stop before its next step, or NULL. */
@@ -725,7 +876,7 @@ static void run_steps(struct case_run *r)
 }
 
 /* Ends the case: QUIT unless the case said it, the connection is gone or
- * the server waits for message data.  A server that closed after the
+ * the server waits for message data or a TLS handshake.  A server that closed after the
  * case's last reply, before this QUIT, is judged for it.  The wait is at
  * most min(TEARDOWN_TIMEOUT_MS, the reply timeout, the case's time left). */
 static void teardown(struct case_run *r)
@@ -733,9 +884,10 @@ static void teardown(struct case_run *r)
     long timeout = reply_timeout_ms(r, "QUIT");
     if (timeout > TEARDOWN_TIMEOUT_MS)
         timeout = TEARDOWN_TIMEOUT_MS;
-    if (r->connected && !r->gone && !r->data_mode)
+    int usable = r->connected && !r->gone && !r->data_mode && !r->awaiting_tls;
+    if (usable)
         check_unsolicited(r);   /* an extra reply to, or a close after, the last command */
-    if (r->connected && !r->gone && !r->data_mode && !r->quit_done) {
+    if (usable && !r->gone && !r->quit_done) {
         static const char quit[] = "QUIT\r\n";
         struct exchange *last = last_exchange(r);
         enum io_status io = conn_send(r->sess.conn, quit, sizeof quit - 1, timeout);
@@ -794,6 +946,9 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res,
                           .deadline = deadline, .attempt = attempt };
     char buf[256];
+    r.vars = cfg->vars;
+    r.vars.value[VAR_SIZE_OVER] = info->size_over[0] ? info->size_over : NULL;
+    r.vars.value[VAR_SIZE_HUGE] = info->size_huge[0] ? info->size_huge : NULL;
     r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile,
                                .keywords = info->keywords,
                                .close_permitted = def->close_permitted, .so_far = res };
@@ -876,6 +1031,56 @@ static void save_reply(struct buf *to, const struct exchange *ex)
     buf_append(to, ex->received.data, ex->received.len);
 }
 
+static struct tls_facts *copy_facts(const struct conn *c)
+{
+    const struct tls_facts *f = conn_tls_facts(c);
+    struct tls_facts *copy = f ? malloc(sizeof *copy) : NULL;
+    if (copy)
+        *copy = *f;
+    return copy;
+}
+
+/* Sends line and reads its reply into a new exchange; 0 on a reply. */
+static int ask(struct case_run *r, const char *cmd, const char *line)
+{
+    struct exchange *ex = new_exchange(r, cmd);
+    long long t = clock_ms();
+    return ex && send_bytes(r, ex, line, strlen(line)) == 0 && read_reply(r, ex, t) == 0
+           ? 0 : -1;
+}
+
+/* The server advertised STARTTLS: the discovery connection upgrades, to
+ * learn the TLS facts and the keywords offered over TLS. */
+static void discover_tls(struct case_run *r, struct server_info *info)
+{
+    char err[512], line[300];
+    snprintf(line, sizeof line, "EHLO %s\r\n", r->cfg->vars.value[VAR_HELO]);
+    if (ask(r, "STARTTLS", "STARTTLS\r\n") != 0 || last_exchange(r)->reply.code != 220) {
+        const struct exchange *ex = last_exchange(r);
+        if (ex && ex->has_reply)
+            snprintf(err, sizeof err, "STARTTLS was answered %d, not 220", ex->reply.code);
+        else
+            snprintf(err, sizeof err, "STARTTLS got no reply");
+        info->tls_error = strdup(err);
+        r->gone = 1;
+        return;
+    }
+    session_discard(&r->sess);  /* plaintext after the 220 never goes to TLS */
+    if (conn_start_tls(r->sess.conn, &r->cfg->conn, reply_timeout_ms(r, "STARTTLS"), err,
+                       sizeof err) != 0) {
+        info->tls_error = strdup(err);
+        r->gone = 1;
+        return;
+    }
+    info->tls = copy_facts(r->sess.conn);
+    transcript_tls(r, info->tls);
+    if (ask(r, "EHLO", line) == 0) {
+        save_reply(&info->tls_ehlo, last_exchange(r));
+        if (last_exchange(r)->reply.code == 250)
+            info->tls_keywords = ehlo_keywords(&last_exchange(r)->reply);
+    }
+}
+
 /* One discovery connection: the greeting, and EHLO when it offers a
  * session.  Returns the greeting code, or -1 without a complete one. */
 static int discover_once(struct case_run *r, struct server_info *info)
@@ -893,6 +1098,10 @@ static int discover_once(struct case_run *r, struct server_info *info)
     info->connected = 1;
     r->connected = 1;
     snprintf(info->peer, sizeof info->peer, "%s", conn_peer(r->sess.conn));
+    if (r->cfg->conn.tls) {
+        info->tls_implicit = 1;
+        info->tls = copy_facts(r->sess.conn);
+    }
     struct exchange *ex = new_exchange(r, CMD_GREETING);
     if (!ex)
         return -1;
@@ -914,8 +1123,35 @@ static int discover_once(struct case_run *r, struct server_info *info)
                 info->keywords = ehlo_keywords(&ex->reply);
         }
         buf_free(&line);
+        if (!r->cfg->conn.tls && word_listed(info->keywords, "STARTTLS"))
+            discover_tls(r, info);
     }
     return code;
+}
+
+/* The SIZE limit of an EHLO reply: sets the VAR_SIZE_* values. */
+static void size_vars(const struct buf *ehlo, struct server_info *info)
+{
+    struct reply rp;
+    if (ehlo->len == 0 || reply_parse(ehlo->data, ehlo->len, &rp) != 0)
+        return;
+    for (size_t i = 1; i < rp.nlines; i++) {
+        size_t len, d = 0;
+        const char *t = reply_line_text(&rp, i, &len);
+        if (len < 6 || strncasecmp(t, "SIZE ", 5) != 0)
+            continue;
+        unsigned long long limit = 0;
+        for (d = 5; d < len && d < 5 + 18 && isdigit((unsigned char)t[d]); d++)
+            limit = limit * 10 + (unsigned)(t[d] - '0');
+        if (d == 5 || d != len)
+            break;      /* no number, or more than a number: no limit known */
+        if (limit > 0)
+            snprintf(info->size_over, sizeof info->size_over, "%llu", limit + 1);
+        else
+            snprintf(info->size_huge, sizeof info->size_huge, "4294967296");
+        break;
+    }
+    reply_free(&rp);
 }
 
 void runner_discover(const struct run_config *cfg, struct server_info *info,
@@ -934,8 +1170,10 @@ void runner_discover(const struct run_config *cfg, struct server_info *info,
         r.sess.limits = cfg->limits;
         memset(&res, 0, sizeof res);
         info->attempts = attempt;
+        r.vars = cfg->vars;
         int code = discover_once(&r, info);
         teardown(&r);
+        size_vars(cfg->starttls ? &info->tls_ehlo : &info->ehlo, info);
         case_result_free(&res);
         free(r.case_reason);
         if (code != 421)

@@ -14,6 +14,7 @@
 
 struct run_config {
     struct conn_opts conn;
+    int starttls;               /* --starttls: each case upgrades before its steps */
     enum profile profile;
     struct vars vars;           /* ${helo}, ${mail_from}, ... */
     long timeout_ms;            /* per reply; 0 = RFC 5321 §4.5.3.2 / 10 */

@@ -29,6 +29,8 @@ static const char *const var_names[VAR_COUNT] = {
     [VAR_RCPT] = "rcpt",
     [VAR_RCPT2] = "rcpt2",
     [VAR_DOMAIN] = "domain",
+    [VAR_SIZE_OVER] = "size_over",
+    [VAR_SIZE_HUGE] = "size_huge",
 };
 
 const char *var_name(enum var_id v)
@@ -315,6 +317,15 @@ static int expr_uses(const struct bytes_expr *e, enum var_id v)
     return 0;
 }
 
+int case_uses_var(const struct casedef *c, enum var_id v)
+{
+    for (size_t i = 0; i < c->nsteps; i++)
+        if ((c->steps[i].kind == STEP_SEND || c->steps[i].kind == STEP_WRITE) &&
+            expr_uses(&c->steps[i].expr, v))
+            return 1;
+    return 0;
+}
+
 static void expr_free(struct bytes_expr *e)
 {
     for (size_t i = 0; i < e->natoms; i++) {
@@ -498,9 +509,12 @@ static int d_read(struct parser *p, const char *arg)
     char cmd[32];
     if (!st)
         return -1;
-    if (next_word(&arg, cmd, sizeof cmd) != 1 || *skip_ws(arg) != '\0')
+    if (next_word(&arg, cmd, sizeof cmd) != 1)
         return perr(p, "read needs one table command, e.g. \"read END-OF-DATA\"");
-    return table_command(p, cmd, &st->cmd);
+    if (table_command(p, cmd, &st->cmd) != 0)
+        return -1;
+    /* read CMD RULE: a reply must come; none in time breaks RULE */
+    return *skip_ws(arg) ? parse_rule(p, arg, "read", st) : 0;
 }
 
 static const char *step_directive(enum step_kind kind)
@@ -536,6 +550,21 @@ static int d_expect_no_more(struct parser *p, const char *arg)
 {
     struct step *st = new_step(p, STEP_EXPECT_NO_MORE);
     return st ? parse_rule(p, arg, "expect-no-more", st) : -1;
+}
+
+/* starttls RULE: the handshake after a 220 to STARTTLS; RULE is what a
+ * failed handshake breaks. */
+static int d_starttls(struct parser *p, const char *arg)
+{
+    struct step *st = new_step(p, STEP_STARTTLS);
+    return st ? parse_rule(p, arg, "starttls", st) : -1;
+}
+
+static int d_certificate(struct parser *p, const char *arg)
+{
+    if (*skip_ws(arg))
+        return perr(p, "certificate takes no argument");
+    return new_step(p, STEP_CERTIFICATE) ? 0 : -1;
 }
 
 static int d_check(struct parser *p, const char *arg)
@@ -580,6 +609,22 @@ static int d_expect_within(struct parser *p, const char *arg)
     return parse_rule(p, arg, "expect-within", st);
 }
 
+/* pause SECS: wait, sending nothing (at most 10 s). */
+static int d_pause(struct parser *p, const char *arg)
+{
+    char word[32], *end;
+    struct step *st = new_step(p, STEP_PAUSE);
+    if (!st)
+        return -1;
+    if (next_word(&arg, word, sizeof word) != 1 || *skip_ws(arg) != '\0')
+        return perr(p, "pause needs a number of seconds");
+    double secs = strtod(word, &end);
+    if (*end != '\0' || !(secs > 0) || secs > 10)
+        return perr(p, "pause: \"%s\" is not a number of seconds from 0 to 10", word);
+    st->within_ms = (long)(secs * 1000);
+    return 0;
+}
+
 static int d_needs(struct parser *p, const char *arg)
 {
     char what[32], val[64];
@@ -589,10 +634,21 @@ static int d_needs(struct parser *p, const char *arg)
         p->cur->needs_rcpt = strcmp(what, "rcpt2") == 0 ? 2 : 1;
         return 0;
     }
+    if (got == 1 && strcmp(what, "plaintext") == 0 && *skip_ws(arg) == '\0') {
+        p->cur->plaintext = 1;
+        return 0;
+    }
+    if (got == 1 && strcmp(what, "tls") == 0 && *skip_ws(arg) == '\0') {
+        p->cur->needs_tls = 1;
+        return 0;
+    }
     if (got == 1 && next_word(&arg, val, sizeof val) == 1 && *skip_ws(arg) == '\0') {
-        if (strcmp(what, "ext") == 0) {
+        if (strcmp(what, "ext") == 0 || strcmp(what, "no-ext") == 0) {
             for (char *c = val; *c; c++)
                 *c = (char)toupper((unsigned char)*c);
+            if (what[0] == 'n')
+                return push_str(&p->cur->needs_no_ext, &p->cur->nneeds_no_ext, val)
+                       ? oom(p) : 0;
             return push_str(&p->cur->needs_ext, &p->cur->nneeds_ext, val) ? oom(p) : 0;
         }
         if (strcmp(what, "profile") == 0) {
@@ -600,7 +656,8 @@ static int d_needs(struct parser *p, const char *arg)
             return p->cur->profile < 0 ? perr(p, "unknown profile \"%s\" (rfc5321, rfc821)", val) : 0;
         }
     }
-    return perr(p, "needs takes: rcpt | rcpt2 | ext KEYWORD | profile rfc5321|rfc821");
+    return perr(p, "needs takes: rcpt | rcpt2 | plaintext | tls | ext KEYWORD | no-ext KEYWORD | "
+                "profile rfc5321|rfc821");
 }
 
 static int d_greeting(struct parser *p, const char *arg)
@@ -700,7 +757,8 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
         { "require", IN_HEAD | IN_STEPS }, { "control", IN_HEAD | IN_STEPS },
         { "check", IN_HEAD | IN_STEPS },
         { "expect-keyword", IN_HEAD | IN_STEPS }, { "expect-within", IN_HEAD | IN_STEPS },
-        { "expect-no-more", IN_HEAD | IN_STEPS },
+        { "expect-no-more", IN_HEAD | IN_STEPS }, { "starttls", IN_HEAD | IN_STEPS },
+        { "certificate", IN_HEAD | IN_STEPS }, { "pause", IN_HEAD | IN_STEPS },
     };
     unsigned here = p->state == PS_SUITE ? IN_SUITE : p->state == PS_CASE_HEAD ? IN_HEAD : IN_STEPS;
     size_t i;
@@ -736,6 +794,9 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "expect-keyword")) return d_expect_keyword(p, arg);
     if (!strcmp(word, "expect-within")) return d_expect_within(p, arg);
     if (!strcmp(word, "expect-no-more")) return d_expect_no_more(p, arg);
+    if (!strcmp(word, "starttls")) return d_starttls(p, arg);
+    if (!strcmp(word, "certificate")) return d_certificate(p, arg);
+    if (!strcmp(word, "pause")) return d_pause(p, arg);
     return d_expect_close(p, arg);
 }
 
@@ -889,6 +950,7 @@ void suite_free(struct suite *s)
         free(c->close_permitted);
         free_strs(c->refs, c->nrefs);
         free_strs(c->needs_ext, c->nneeds_ext);
+        free_strs(c->needs_no_ext, c->nneeds_no_ext);
     }
     free(s->cases);
     free(s->id);

@@ -15,6 +15,9 @@ enum var_id {
     VAR_RCPT,
     VAR_RCPT2,
     VAR_DOMAIN,     /* the target as a domain or address literal */
+    /* From the server's EHLO reply (SIZE limit L): unset when it gives none. */
+    VAR_SIZE_OVER,  /* L + 1, when L > 0 */
+    VAR_SIZE_HUGE,  /* 4294967296, when L is 0 ("no fixed maximum") */
     VAR_COUNT
 };
 
@@ -65,7 +68,10 @@ enum step_kind {
     STEP_CHECK,         /* a content check of the last reply (ehlo.h) */
     STEP_EXPECT_KEYWORD,/* the server advertised a keyword in EHLO */
     STEP_EXPECT_WITHIN, /* the last reply came within a time */
-    STEP_EXPECT_NO_MORE /* nothing more comes after the last reply */
+    STEP_EXPECT_NO_MORE,/* nothing more comes after the last reply */
+    STEP_STARTTLS,      /* the TLS handshake, after a 220 to STARTTLS */
+    STEP_CERTIFICATE,   /* judge the TLS session's certificate */
+    STEP_PAUSE          /* wait, sending nothing */
 };
 
 struct step {
@@ -75,12 +81,12 @@ struct step {
     char *cmd;              /* SEND, READ: table command; NULL = the verb */
     struct codeset codes;   /* EXPECT, REQUIRE, CONTROL */
     char *codes_text;       /* the code list as written */
-    char *rule_id;          /* EXPECT*: the rule it judges by */
+    char *rule_id;          /* EXPECT*, STARTTLS: the rule it judges by */
     const struct rule *rule;/* rule_id in the catalog (suite_resolve_rules) */
     char *why;              /* REQUIRE, CONTROL: shown when the case skips */
     int check;              /* CHECK: enum content_check */
     char *keyword;          /* EXPECT_KEYWORD, upper case */
-    long within_ms;         /* EXPECT_WITHIN */
+    long within_ms;         /* EXPECT_WITHIN; PAUSE: how long */
 };
 
 enum greeting_mode {
@@ -101,7 +107,11 @@ struct casedef {
     int needs_rcpt;         /* 1: --rcpt; 2: two different --rcpt */
     char **needs_ext;
     size_t nneeds_ext;
+    char **needs_no_ext;    /* keywords the server must not advertise */
+    size_t nneeds_no_ext;
     int profile;            /* enum profile, or -1 for every profile */
+    int plaintext;          /* about the plaintext session: skips under --starttls */
+    int needs_tls;          /* runs only over TLS: smtps:// or --starttls */
     enum greeting_mode greeting;
     char *close_permitted;  /* closes before QUIT not judged: why, or NULL */
     struct step *steps;
@@ -130,6 +140,9 @@ void suite_free(struct suite *s);
 /* Points every judging step at its rule in cat.  Returns 0, or -1 with
  * "file:line: message" in err when a rule is unknown or binds clients. */
 int suite_resolve_rules(struct suite *s, const struct catalog *cat, char *err, size_t errlen);
+
+/* Does a step of case c use variable v? */
+int case_uses_var(const struct casedef *c, enum var_id v);
 
 /* Appends the expression's bytes to out.  Returns 0, or -1 when a
  * variable is unset or memory runs out. */

@@ -9,6 +9,10 @@
  *   first tries curl_easy_recv and polls only on CURLE_AGAIN.
  * - curl_easy_recv returns OK with 0 bytes at EOF and CURLE_RECV_ERROR on
  *   a reset.
+ * - TLS, implicit or after STARTTLS, is OpenSSL's on the same socket
+ *   (tls.c): libcurl cannot upgrade a live connection, and one TLS path
+ *   gives both the same certificate facts and verification.  Once TLS is
+ *   on, libcurl's send/recv are never called again.
  *
  * Cancelling: a pipe that every poll() also watches; transport_cancel()
  * writes to it (async-signal-safe), so waits in every thread wake. */
@@ -25,11 +29,14 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "tls.h"
 
 struct conn {
     CURL *curl;
     curl_socket_t fd;
     char peer[96];
+    struct tls *tls;            /* after a handshake (smtps or STARTTLS) */
+    struct tls_facts facts;     /* what the handshake showed */
 };
 
 static int cancel_pipe[2] = { -1, -1 };
@@ -101,8 +108,8 @@ static int connect_progress(void *p, curl_off_t a, curl_off_t b, curl_off_t c, c
 static int build_url(const struct conn_opts *o, char *url, size_t len)
 {
     int v6 = strchr(o->host, ':') != NULL;
-    int n = snprintf(url, len, "%s://%s%s%s:%d/", o->tls ? "https" : "http",
-                     v6 ? "[" : "", o->host, v6 ? "]" : "", o->port);
+    int n = snprintf(url, len, "http://%s%s%s:%d/", v6 ? "[" : "", o->host,
+                     v6 ? "]" : "", o->port);
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
@@ -133,16 +140,10 @@ int conn_open(const struct conn_opts *o, struct conn **out, char *err, size_t er
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, connect_progress);
-    if (o->tls) {
-        curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
-    }
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "cannot connect to %s port %d: %s%s", o->host,
-                 o->port, curl_easy_strerror(rc),
-                 rc == CURLE_PEER_FAILED_VERIFICATION ? " (see --insecure)" : "");
+        snprintf(err, errlen, "cannot connect to %s port %d: %s", o->host, o->port,
+                 curl_easy_strerror(rc));
         conn_close(c);
         return -1;
     }
@@ -153,8 +154,59 @@ int conn_open(const struct conn_opts *o, struct conn **out, char *err, size_t er
     curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
     snprintf(c->peer, sizeof c->peer, "%s%s%s:%ld", ip && strchr(ip, ':') ? "[" : "",
              ip ? ip : "?", ip && strchr(ip, ':') ? "]" : "", port);
+    if (o->tls && conn_start_tls(c, o, o->connect_timeout_ms, err, errlen) != 0) {
+        conn_close(c);
+        return -1;
+    }
     *out = c;
     return 0;
+}
+
+/* Waits for what the TLS layer wants; 0 when it may go on. */
+static enum io_status tls_wait(struct conn *c, enum tls_io want, long long deadline)
+{
+    long left = (long)(deadline - clock_ms());
+    int w = left > 0 ? wait_fd(c->fd, want == TLS_IO_WANT_READ ? POLLIN : POLLOUT, left) : 0;
+    if (w < 0 && cancelled)
+        return IO_CANCELLED;
+    return w == 0 ? IO_TIMEOUT : IO_OK;
+}
+
+int conn_start_tls(struct conn *c, const struct conn_opts *o, long timeout_ms,
+                   char *err, size_t errlen)
+{
+    long long deadline = clock_ms() + timeout_ms;
+    struct tls_opts to = { .host = o->host, .cafile = o->cafile, .insecure = o->insecure };
+    if (c->tls) {
+        snprintf(err, errlen, "TLS is already active");
+        return -1;
+    }
+    struct tls *t = tls_new((int)c->fd, &to, err, errlen);
+    if (!t)
+        return -1;
+    for (;;) {
+        enum tls_io io = tls_handshake(t);
+        if (io == TLS_IO_OK)
+            break;
+        enum io_status st = io == TLS_IO_WANT_READ || io == TLS_IO_WANT_WRITE
+                          ? tls_wait(c, io, deadline) : IO_ERROR;
+        if (st != IO_OK) {
+            snprintf(err, errlen, "%s", st == IO_TIMEOUT
+                     ? "TLS handshake failed: no answer within the time allowed"
+                     : st == IO_CANCELLED ? "TLS handshake stopped: the run is being stopped"
+                     : tls_error(t));
+            tls_free(t);
+            return -1;
+        }
+    }
+    c->tls = t;
+    tls_get_facts(t, &c->facts);
+    return 0;
+}
+
+const struct tls_facts *conn_tls_facts(const struct conn *c)
+{
+    return c && c->tls ? &c->facts : NULL;
 }
 
 enum io_status conn_send(struct conn *c, const void *p, size_t n, long timeout_ms)
@@ -165,16 +217,30 @@ enum io_status conn_send(struct conn *c, const void *p, size_t n, long timeout_m
         if (cancelled)
             return IO_CANCELLED;
         size_t sent = 0;
-        CURLcode rc = curl_easy_send(c->curl, s, n, &sent);
-        if (rc == CURLE_OK) {
-            s += sent;
-            n -= sent;
-            continue;
+        short want = POLLOUT;
+        if (c->tls) {
+            /* SSL_write is retried with the same bytes (moving buffer allowed). */
+            enum tls_io io = tls_write(c->tls, s, n, &sent);
+            if (io == TLS_IO_OK) {
+                s += sent;
+                n -= sent;
+                continue;
+            }
+            if (io != TLS_IO_WANT_READ && io != TLS_IO_WANT_WRITE)
+                return IO_RESET;
+            want = io == TLS_IO_WANT_READ ? POLLIN : POLLOUT;
+        } else {
+            CURLcode rc = curl_easy_send(c->curl, s, n, &sent);
+            if (rc == CURLE_OK) {
+                s += sent;
+                n -= sent;
+                continue;
+            }
+            if (rc != CURLE_AGAIN)
+                return IO_RESET;
         }
-        if (rc != CURLE_AGAIN)
-            return IO_RESET;
         long left = (long)(deadline - clock_ms());
-        int w = left > 0 ? wait_fd(c->fd, POLLOUT, left) : 0;
+        int w = left > 0 ? wait_fd(c->fd, want, left) : 0;
         if (w < 0 && cancelled)
             return IO_CANCELLED;
         if (w == 0)
@@ -190,19 +256,33 @@ enum io_status conn_recv(struct conn *c, void *buf, size_t cap, size_t *got,
     *got = 0;
     for (;;) {
         size_t n = 0;
+        short want = POLLIN;
         if (cancelled)
             return IO_CANCELLED;
-        CURLcode rc = curl_easy_recv(c->curl, buf, cap, &n);
-        if (rc == CURLE_OK) {
-            *got = n;
-            return n > 0 ? IO_OK : IO_EOF;
+        if (c->tls) {
+            enum tls_io io = tls_read(c->tls, buf, cap, &n);
+            if (io == TLS_IO_OK) {
+                *got = n;
+                return IO_OK;
+            }
+            if (io == TLS_IO_EOF)
+                return IO_EOF;
+            if (io != TLS_IO_WANT_READ && io != TLS_IO_WANT_WRITE)
+                return IO_RESET;
+            want = io == TLS_IO_WANT_READ ? POLLIN : POLLOUT;
+        } else {
+            CURLcode rc = curl_easy_recv(c->curl, buf, cap, &n);
+            if (rc == CURLE_OK) {
+                *got = n;
+                return n > 0 ? IO_OK : IO_EOF;
+            }
+            if (rc != CURLE_AGAIN)
+                return IO_RESET;
         }
-        if (rc != CURLE_AGAIN)
-            return IO_RESET;
         long left = (long)(deadline - clock_ms());
         if (left <= 0)
             return IO_TIMEOUT;
-        int w = wait_fd(c->fd, POLLIN, left);
+        int w = wait_fd(c->fd, want, left);
         if (w < 0 && cancelled)
             return IO_CANCELLED;
         if (w == 0)
@@ -219,6 +299,7 @@ void conn_close(struct conn *c)
 {
     if (!c)
         return;
+    tls_free(c->tls);   /* leaves the socket open; no close_notify is sent */
     if (c->curl)
         curl_easy_cleanup(c->curl);
     free(c);

@@ -1,10 +1,13 @@
 /* transport.h - one raw connection to the target: libcurl does name
- * resolution, connect and (for smtps) the TLS handshake; then bytes go
- * through curl_easy_send/curl_easy_recv with poll() and deadlines. */
+ * resolution and connect; bytes go through curl_easy_send/curl_easy_recv,
+ * or through OpenSSL once TLS is on (smtps, or STARTTLS), with poll() and
+ * deadlines. */
 #ifndef SMTPSPEC_TRANSPORT_H
 #define SMTPSPEC_TRANSPORT_H
 
 #include <stddef.h>
+
+#include "tls.h"
 
 enum io_status {
     IO_OK = 0,
@@ -22,6 +25,7 @@ struct conn_opts {
     int port;
     int tls;                /* implicit TLS (smtps) */
     int insecure;           /* do not verify the certificate */
+    const char *cafile;     /* --cacert: more trusted CAs, or NULL */
     long connect_timeout_ms;
 };
 
@@ -38,6 +42,16 @@ int transport_sleep(long ms);
 /* Opens a connection.  Returns 0 and sets *out (closed with conn_close),
  * or -1 with a message in err. */
 int conn_open(const struct conn_opts *o, struct conn **out, char *err, size_t errlen);
+
+/* Starts TLS on the connection (after a 220 to STARTTLS): the handshake
+ * with o's host (SNI, verification), within timeout_ms.  A certificate
+ * that fails verification does not fail it: see conn_tls_facts.  Returns
+ * 0, or -1 with OpenSSL's reason in err (the connection is then unusable). */
+int conn_start_tls(struct conn *c, const struct conn_opts *o, long timeout_ms,
+                   char *err, size_t errlen);
+
+/* What the handshake showed, or NULL while the connection is plain. */
+const struct tls_facts *conn_tls_facts(const struct conn *c);
 
 /* Sends all n bytes within timeout_ms. */
 enum io_status conn_send(struct conn *c, const void *p, size_t n, long timeout_ms);

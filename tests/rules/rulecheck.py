@@ -35,7 +35,8 @@ KEYWORDS = {
     # RFC 821 predates RFC 2119: its requirements are a lower-case "must".
     "must": "fail",
 }
-PRE_2119 = ("RFC 821 ",)
+# RFCs older than RFC 2119 whose lower-case "must" is their keyword.
+PRE_2119 = ("RFC 821 ", "RFC 2034 ")
 RFC2119 = re.compile(r"\b(MUST|SHALL|SHOULD|REQUIRED|RECOMMENDED|MAY|OPTIONAL)\b")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
 SOURCE_RE = re.compile(r"^(RFC (\d+) (§[0-9A-Z][0-9.]*|App\. [A-Z][0-9.]*)|seed (\d{3}))( .*)?$")
@@ -166,7 +167,7 @@ def keyword_problem(kw, q, source=""):
         if found:
             return "keyword NONE but the quote says %s" % found.group(1)
     elif kw == "must" and not source.startswith(PRE_2119):
-        return "keyword \"must\" (lower case) is only for RFC 821"
+        return "keyword \"must\" (lower case) is only for RFC 821 and RFC 2034"
     elif kw == "must" and not re.search(r"\bmust\b", q):
         return "keyword must does not occur in the quote"
     elif kw in KEYWORDS and not re.search(r"\b%s\b" % re.escape(kw), q):

@@ -31,9 +31,10 @@ ROOT = rulecheck.ROOT
 RULES = os.path.join(ROOT, "rules")
 SMTPSPEC = os.environ.get("SMTPSPEC") or os.path.join(ROOT, "smtpspec")
 # The steps that judge by a rule: the rule id is their last word.
-JUDGING = ("expect", "expect-close", "expect-keyword", "expect-within")
+JUDGING = ("expect", "expect-close", "expect-keyword", "expect-within", "expect-no-more",
+           "starttls")
 # The C files whose string literals name the rules of the built-in checks.
-BUILTIN_SOURCES = ("reply.c", "codes.c", "ehlo.c", "judge.c")
+BUILTIN_SOURCES = ("reply.c", "codes.c", "ehlo.c", "judge.c", "status.c", "runner.c")
 ID_LITERAL = re.compile(r'"((?:\d{3,4}|seed-\d{3})-[a-z0-9][a-z0-9.-]*)"')
 
 
@@ -50,7 +51,8 @@ def suite_steps():
         with open(path, encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
                 words = line.split()
-                if len(words) >= 2 and words[0] in JUDGING:
+                if (len(words) >= 2 and words[0] in JUDGING) or \
+                        (len(words) == 3 and words[0] == "read"):
                     steps.append((os.path.relpath(path, ROOT), n, words[0], words[-1]))
     return steps
 

@@ -312,6 +312,38 @@ static void test_verdicts(void)
     CHECK_INT(verdict_worst(V_INFO, V_SKIP), V_SKIP, "skip is worse than info");
 }
 
+/* The extension verbs (STARTTLS, AUTH, BDAT): table commands whether or
+ * not advertised, each with its own rule for a code outside its set. */
+static void test_extension_verbs(void)
+{
+    enum profile P = PROFILE_RFC5321;
+    CHECK(strcmp(codes_command("starttls", P), "STARTTLS") == 0 &&
+          strcmp(codes_command("AUTH", P), "AUTH") == 0 &&
+          strcmp(codes_command("bdat", P), "BDAT") == 0, "extension verbs are table commands");
+    CHECK(strcmp(codes_command("STARTTLS", PROFILE_RFC821), CMD_UNKNOWN) == 0,
+          "not under rfc821");
+    check_rule(P, 0, "STARTTLS", 220, OK);
+    check_rule(P, 0, "STARTTLS", 454, OK);
+    check_rule(P, 0, "STARTTLS", 501, OK);
+    check_rule(P, 0, "STARTTLS", 502, OK);      /* recognized, not implemented (§4.2.4) */
+    check_rule(P, 0, "STARTTLS", 250, "3207-4-starttls-codes");
+    check_rule(P, 0, "STARTTLS", 554, "3207-4-starttls-codes");
+    check_rule(P, 0, "STARTTLS", 503, "3207-4-starttls-codes");
+    struct codes_ctx tls = { .profile = P, .tls_active = 1 };
+    struct code_check out;
+    codes_check("STARTTLS", &tls, 503, &out);
+    CHECK(out.rule == NULL, "STARTTLS 503 is allowed while TLS is active");
+    static const int auth[] = { 235, 334, 421, 432, 454, 500, 501, 502, 503, 504, 534, 535,
+                                538 };
+    check_allowed(P, 0, "AUTH", auth, sizeof auth / sizeof auth[0]);
+    check_rule(P, 0, "AUTH", 250, "4954-6-auth-codes");
+    check_rule(P, 0, "BDAT", 250, OK);
+    check_rule(P, 0, "BDAT", 552, OK);
+    check_rule(P, 0, "BDAT", 503, OK);
+    check_rule(P, 0, "BDAT", 354, "3030-2-bdat-replies");
+    check_rule(P, 0, "BDAT", 251, "3030-2-bdat-replies");
+}
+
 int main(void)
 {
     test_rfc5321();
@@ -322,5 +354,6 @@ int main(void)
     test_profiles();
     test_meanings();
     test_verdicts();
+    test_extension_verbs();
     return done_testing();
 }

@@ -41,6 +41,15 @@ static const struct {
     { "5321-3.8-no-close", "MUST NOT" },
     { "5321-3.8-close-on-unknown", "VIOLATION" },
     { "5321-4.2.4-no-unimplemented-capabilities", "MUST NOT" },
+    { "8314-4.4-valid-certificates", "MUST" },
+    { "3207-4-starttls-codes", "NONE" },
+    { "4954-6-auth-codes", "NONE" },
+    { "3030-2-bdat-replies", "MUST" },
+    { "2034-4-status-code-present", "must" },
+    { "2034-4-class-agrees", "must" },
+    { "2034-4-same-code-each-line", "must" },
+    { "3463-2-status-code-abnf", "MUST" },
+    { "3463-2-registered-codes", "NONE" },
 };
 
 /* Rules for the suite steps: one per level, and a client rule. */
@@ -832,6 +841,61 @@ static void test_check_catalog(void)
     catalog_free(bundled);
 }
 
+/* The handshake and the certificate (judge_handshake_failed,
+ * judge_certificate). */
+static void test_tls(void)
+{
+    struct judge_ctx j = ctx5321();
+    struct step st;
+    struct exchange ex;
+    struct tls_facts f;
+
+    step_init(&st, STEP_STARTTLS, NULL, NULL, 0, "t-none");
+    ex_init(&ex, "STARTTLS", S("220 go ahead\r\n"));
+    judge_handshake_failed(&j, &ex, &st, "TLS handshake failed: sslv3 alert handshake failure");
+    tap_result_(ex.nfindings == 1 && find(&ex, "t-none", V_INFO) == 0,
+                "a failed handshake: a finding citing the step's rule, at its level",
+                "got %s", show(&ex));
+    CHECK_CONTAINS(ex.nfindings ? ex.findings[0].message : NULL, "sslv3 alert handshake failure",
+                   "the finding carries OpenSSL's reason");
+    CHECK_CONTAINS(ex.nfindings ? ex.findings[0].message : NULL, "answered 220",
+                   "the finding says the server answered 220 first");
+    exchange_free(&ex);
+
+    memset(&f, 0, sizeof f);
+    f.done = f.has_cert = f.verify_done = 1;
+    f.verify_code = 10;
+    snprintf(f.verify_reason, sizeof f.verify_reason, "certificate has expired");
+    snprintf(f.subject, sizeof f.subject, "CN=mx.example");
+    ex_init(&ex, CMD_GREETING, S("220 mx.example\r\n"));
+    judge_certificate(&j, &ex, &f, 1);
+    tap_result_(ex.nfindings == 1 && find(&ex, "8314-4.4-valid-certificates", V_FAIL) == 0,
+                "implicit TLS, expired certificate: fail citing RFC 8314 §4.4", "got %s",
+                show(&ex));
+    CHECK_CONTAINS(ex.nfindings ? ex.findings[0].message : NULL, "certificate has expired",
+                   "the finding names the verification's reason");
+    exchange_free(&ex);
+    ex_init(&ex, "STARTTLS", S("220 go ahead\r\n"));
+    judge_certificate(&j, &ex, &f, 0);
+    tap_result_(ex.nfindings == 1 && find(&ex, NULL, V_PASS) == 0,
+                "after STARTTLS, an expired certificate is a note (no verdict)", "got %s",
+                show(&ex));
+    CHECK_CONTAINS(ex.nfindings ? ex.findings[0].message : NULL, "certificate has expired",
+                   "the note names the verification's reason");
+    exchange_free(&ex);
+    f.verified = 1;
+    f.verify_code = 0;
+    ex_init(&ex, CMD_GREETING, S("220 mx.example\r\n"));
+    judge_certificate(&j, &ex, &f, 1);
+    CHECK_INT(ex.nfindings, 0, "a verified certificate: no finding");
+    exchange_free(&ex);
+    f.verified = f.verify_done = 0;
+    ex_init(&ex, CMD_GREETING, S("220 mx.example\r\n"));
+    judge_certificate(&j, &ex, &f, 1);
+    CHECK_INT(ex.nfindings, 0, "--insecure (not verified): no finding");
+    exchange_free(&ex);
+}
+
 int main(void)
 {
     cat = make_catalog(NULL, NULL);
@@ -846,6 +910,7 @@ int main(void)
     test_expect();
     test_other_steps();
     test_content();
+    test_tls();
     test_check_catalog();
     catalog_free(cat);
     return done_testing();

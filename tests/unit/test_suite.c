@@ -442,6 +442,29 @@ struct bad_case {
     const char *phrase;
 };
 
+/* Each of bad[0..n) is refused by the parser with "bad.suite:LINE: " and
+ * a message that contains its phrase. */
+static void check_refused(const struct bad_case *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[200], prefix[64], err[512] = "";
+        struct suite *s = NULL;
+        int rc = suite_parse("bad.suite", bad[i].text, strlen(bad[i].text), &s, err,
+                             sizeof err);
+        snprintf(name, sizeof name, "bad: %s is refused", bad[i].label);
+        CHECK_INT(rc, -1, name);
+        if (rc == 0) {
+            suite_free(s);
+            continue;
+        }
+        snprintf(prefix, sizeof prefix, "bad.suite:%d: ", bad[i].line);
+        snprintf(name, sizeof name, "bad: %s error starts with \"%s\"", bad[i].label, prefix);
+        tap_result_(strncmp(err, prefix, strlen(prefix)) == 0, name, "got \"%s\"", err);
+        snprintf(name, sizeof name, "bad: %s error mentions the cause", bad[i].label);
+        CHECK_CONTAINS(err, bad[i].phrase, name);
+    }
+}
+
 #define HEAD "suite s\ntitle T\ncase a\ntitle A\n"  /* 4 lines */
 
 static const struct bad_case bad_cases[] = {
@@ -556,14 +579,15 @@ static const struct bad_case bad_cases[] = {
     { "control bad code", HEAD "send NOOP\ncontrol 650 \"x\"\n", 6, "bad code \"650\"" },
     { "read FOO", HEAD "read FOO\n", 5, "unknown command \"FOO\" for the code table" },
     { "read without command", HEAD "read\n", 5, "read needs one table command" },
-    { "read two words", HEAD "read DATA MAIL\n", 5, "read needs one table command" },
+    { "read two words", HEAD "read DATA MAIL\n", 5, "read: \"MAIL\" is not a rule id" },
+    { "read three words", HEAD "read DATA a-rule x\n", 5, "read ends with the id of the rule" },
     { "send as FOO", HEAD "send \"x\" as FOO\n", 5, "unknown command \"FOO\" for the code table" },
     { "send as without command", HEAD "send \"x\" as\n", 5, "only \"as COMMAND\" may follow" },
     { "write as NOOP", HEAD "write \"x\" as NOOP\n", 5, "unexpected \"as NOOP\" after the strings" },
     { "sendraw unquoted", HEAD "sendraw NOOP\n", 5, "sendraw and write take quoted strings" },
     { "write unquoted", HEAD "write NOOP\n", 5, "sendraw and write take quoted strings" },
     { "send without text", HEAD "send\n", 5, "send needs a command line" },
-    { "needs bad", HEAD "needs something\n", 5, "needs takes: rcpt | rcpt2 | ext KEYWORD" },
+    { "needs bad", HEAD "needs something\n", 5, "needs takes: rcpt | rcpt2 | plaintext | tls | ext KEYWORD" },
     { "needs rcpt extra", HEAD "needs rcpt now\n", 5, "needs takes:" },
     { "needs profile bad", HEAD "needs profile rfc2821\n", 5, "unknown profile \"rfc2821\"" },
     { "greeting bad", HEAD "greeting sometimes\n", 5, "greeting takes accept, refuse or any" },
@@ -675,22 +699,43 @@ static void test_newer_steps(void)
         { "expect-within missing", HEAD "send NOOP\nexpect-within\n", 6,
           "expect-within needs a number of seconds" },
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char name[200], prefix[64];
-        s = NULL;
-        rc = suite_parse("bad.suite", bad[i].text, strlen(bad[i].text), &s, err, sizeof err);
-        snprintf(name, sizeof name, "bad: %s is refused", bad[i].label);
-        CHECK_INT(rc, -1, name);
-        if (rc == 0) {
-            suite_free(s);
-            continue;
-        }
-        snprintf(prefix, sizeof prefix, "bad.suite:%d: ", bad[i].line);
-        snprintf(name, sizeof name, "bad: %s error starts with \"%s\"", bad[i].label, prefix);
-        tap_result_(strncmp(err, prefix, strlen(prefix)) == 0, name, "got \"%s\"", err);
-        snprintf(name, sizeof name, "bad: %s error mentions the cause", bad[i].label);
-        CHECK_CONTAINS(err, bad[i].phrase, name);
+    check_refused(bad, sizeof bad / sizeof bad[0]);
+}
+
+/* The TLS directives: starttls RULE, certificate, needs plaintext / tls /
+ * no-ext. */
+static void test_tls_steps(void)
+{
+    static const char text[] =
+        "suite t\ntitle T\ncase x\ntitle X\n"
+        "needs plaintext\nneeds tls\nneeds no-ext starttls\n"
+        "send STARTTLS\nrequire 220 \"no\"\nstarttls r-none\ncertificate\n";
+    struct suite *s = NULL;
+    char err[512] = "";
+    int rc = suite_parse("t", text, sizeof text - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "TLS directives parse");
+    if (rc != 0) {
+        tap_diag("error: %s", err);
+        return;
     }
+    const struct casedef *c = &s->cases[0];
+    CHECK(c->plaintext && c->needs_tls, "needs plaintext and needs tls are recorded");
+    CHECK(c->nneeds_no_ext == 1 && strcmp(c->needs_no_ext[0], "STARTTLS") == 0,
+          "needs no-ext upper-cases its keyword");
+    CHECK(c->nsteps == 4 && c->steps[2].kind == STEP_STARTTLS &&
+          strcmp(c->steps[2].rule_id, "r-none") == 0, "starttls takes a rule");
+    CHECK(c->nsteps == 4 && c->steps[3].kind == STEP_CERTIFICATE, "certificate step");
+    suite_free(s);
+
+    static const struct bad_case bad[] = {
+        { "starttls without rule", HEAD "send STARTTLS\nstarttls\n", 6,
+          "starttls ends with the id of the rule" },
+        { "certificate with argument", HEAD "certificate now\n", 5,
+          "certificate takes no argument" },
+        { "needs plaintext extra", HEAD "needs plaintext now\n", 5, "needs takes:" },
+        { "needs no-ext without keyword", HEAD "needs no-ext\n", 5, "needs takes:" },
+    };
+    check_refused(bad, sizeof bad / sizeof bad[0]);
 }
 
 /* suite_load: the bundled suite (when found) and a missing file. */
@@ -727,6 +772,7 @@ int main(void)
     test_limits();
     test_bad();
     test_newer_steps();
+    test_tls_steps();
     test_resolve();
     test_load();
     return done_testing();
