@@ -35,6 +35,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -62,14 +63,24 @@ STATES = ("init", "ready", "mail", "rcpt")
 LINE_MODES = ("accept", "reject", "ignore")
 
 SPEC_KEYS = {"reply", "action", "delay_ms", "then_close", "random_bytes",
-             "flood_bytes", "flood_line", "flood_pattern", "flood_end"}
+             "flood_bytes", "flood_line", "flood_pattern", "flood_end", "later",
+             "later_delay_ms"}
 RULE_KEYS = SPEC_KEYS | {"match", "state", "times"}
 SCENARIO_KEYS = {"hostname", "greeting", "greeting_delay_ms", "on_connect",
                  "rules", "ehlo_keywords", "ehlo_reply", "data_reply",
                  "data_end_reply", "bare_lf", "bare_cr", "max_line",
                  "reply_delay_ms", "pad_replies", "repeat_replies",
                  "after_greeting", "after_reply",
+                 "tls", "implicit_tls", "enhanced_codes", "chunking",
                  "connections", "cycle", "default"}
+# STARTTLS: the certificate, and the deviations a test may switch on.
+TLS_FLAGS = {"advertise_after_tls", "keep_state", "accept_second", "accept_argument",
+             "inject_response", "process_pipelined", "fail_handshake"}
+TLS_KEYS = {"cert", "key"} | TLS_FLAGS
+# CHUNKING (BDAT): the deviations a test may switch on.
+CHUNKING_FLAGS = {"lines_are_commands", "early_reply", "dot_ends_chunk", "data_after_bdat",
+                  "bdat_after_last"}
+HANDSHAKE_ALERT = b"\x15\x03\x03\x00\x02\x02\x28"   # TLS alert: handshake_failure
 TOP_LEVEL_ONLY = {"connections", "cycle", "default"}
 
 Delivery = namedtuple("Delivery", "connection sender recipients data")
@@ -222,6 +233,10 @@ def _check_spec(where, spec, allowed_keys=SPEC_KEYS):
         _check_number(where + ".random_bytes", spec["random_bytes"], integer=True)
     if not isinstance(spec.get("then_close", False), bool):
         _fail(where, "then_close must be true or false")
+    if "later" in spec:
+        _check_bytes(where + ".later", spec["later"])
+    if "later_delay_ms" in spec:
+        _check_number(where + ".later_delay_ms", spec["later_delay_ms"])
 
 
 def _check_rule(where, rule):
@@ -238,6 +253,41 @@ def _check_rule(where, rule):
         _fail(where, "state must be one of %s (or a list)" % (STATES,))
     if "times" in rule:
         _check_number(where + ".times", rule["times"], integer=True)
+
+
+def _check_tls(where, scenario):
+    for key, allowed in (("tls", TLS_KEYS), ("implicit_tls", {"cert", "key"})):
+        conf = scenario.get(key)
+        if conf is None:
+            continue
+        if not isinstance(conf, dict) or set(conf) - allowed:
+            _fail(where, "%s must be an object with keys %s" % (key, sorted(allowed)))
+        if not isinstance(conf.get("cert"), str) or not isinstance(conf.get("key"), str):
+            _fail(where, "%s needs cert and key (PEM file paths)" % key)
+        for flag in set(conf) & TLS_FLAGS:
+            if not isinstance(conf[flag], bool):
+                _fail(where, "%s.%s must be true or false" % (key, flag))
+
+
+def server_context(conf):
+    """An ssl context serving conf's certificate (any key size: weak test
+    certificates load too)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.load_cert_chain(conf["cert"], conf["key"])
+    return ctx
+
+
+def add_status_codes(reply):
+    """Puts an enhanced status code (class.0.0) after the code of every
+    line of a 2yz/4yz/5yz reply (RFC 2034)."""
+    lines = reply.split(b"\r\n")
+    out = []
+    for line in lines:
+        if len(line) >= 4 and line[:3].isdigit() and line[:1] in b"245" and line[3:4] in b" -":
+            line = line[:4] + line[:1] + b".0.0 " + line[4:]
+        out.append(line)
+    return b"\r\n".join(out)
 
 
 def validate_scenario(scenario, where="scenario", nested=False):
@@ -282,6 +332,13 @@ def validate_scenario(scenario, where="scenario", nested=False):
         _check_number(where + ".max_line", scenario["max_line"], integer=True)
     if "hostname" in scenario:
         _check_bytes(where + ".hostname", scenario["hostname"])
+    _check_tls(where, scenario)
+    if not isinstance(scenario.get("enhanced_codes", False), bool):
+        _fail(where, "enhanced_codes must be true or false")
+    chunking = scenario.get("chunking", {})
+    if not isinstance(chunking, dict) or set(chunking) - CHUNKING_FLAGS or \
+            not all(isinstance(v, bool) for v in chunking.values()):
+        _fail(where, "chunking must be an object of flags %s" % sorted(CHUNKING_FLAGS))
     if not nested:
         conns = scenario.get("connections", [])
         if not isinstance(conns, list):
@@ -393,11 +450,18 @@ class _Session:
         self.sender = None
         self.recipients = []
         self.closed = False
+        self.tls = scenario.get("tls")              # STARTTLS offered
+        self.tls_active = False
+        self.enhanced = scenario.get("enhanced_codes", False)
+        self.chunking = scenario.get("chunking")    # CHUNKING offered (flags)
+        self.chunks = None                          # BDAT data of this transaction
 
     # ---- lifecycle
 
     def run(self):
         try:
+            if self.sc.get("implicit_tls"):
+                self.handshake(self.sc["implicit_tls"])
             self.pause(self.sc.get("greeting_delay_ms", 0) / 1000.0)
             self.perform(self.connect_spec(), self.default_greeting(), command=False)
             while True:
@@ -452,7 +516,8 @@ class _Session:
                 if wait <= 0:
                     return None
             try:
-                readable = select.select([self.sock], [], [], wait)[0]
+                pending = self.tls_active and self.sock.pending()
+                readable = pending or select.select([self.sock], [], [], wait)[0]
                 if not readable:
                     continue
                 data = self.sock.recv(65536)
@@ -501,6 +566,9 @@ class _Session:
         if action == "flood":
             self.flood(spec)
         self.send(extra)
+        if spec.get("later"):
+            self.pause(spec.get("later_delay_ms", 200) / 1000.0)
+            self.send(to_bytes(spec["later"]))
         terminal = {"close": self.close_cleanly, "reset": self.reset,
                     "silence": self.silence, "hang": self.hang}
         if action in terminal:
@@ -631,6 +699,9 @@ class _Session:
         with self.server._lock:
             self.record.commands.append(text)
         response = self.default_response(text, kind, mode, too_long)
+        verb = text.split(" ", 1)[0].upper()
+        if self.enhanced and verb not in ("EHLO", "HELO") and not too_long:
+            response = response._replace(reply=add_status_codes(to_bytes(response.reply)))
         default_spec = as_spec(response.reply)
         rule = self.match_rule(text)
         spec = rule.spec if rule else default_spec
@@ -656,7 +727,8 @@ class _Session:
             "EHLO": self.cmd_ehlo, "HELO": self.cmd_helo, "MAIL": self.cmd_mail,
             "RCPT": self.cmd_rcpt, "DATA": self.cmd_data, "RSET": self.cmd_rset,
             "NOOP": self.cmd_noop, "HELP": self.cmd_help, "VRFY": self.cmd_vrfy,
-            "EXPN": self.cmd_expn, "QUIT": self.cmd_quit,
+            "EXPN": self.cmd_expn, "QUIT": self.cmd_quit, "STARTTLS": self.cmd_starttls,
+            "BDAT": self.cmd_bdat,
         }.get(verb.upper())
         if handler is None:
             return Response(reply_line(500, "Command not recognized"))
@@ -667,6 +739,7 @@ class _Session:
     def reset_transaction(self):
         self.sender = None
         self.recipients = []
+        self.chunks = None
         if self.state != "init":
             self.state = "ready"
 
@@ -677,6 +750,7 @@ class _Session:
     def start_transaction(self, sender):
         self.sender = sender
         self.recipients = []
+        self.chunks = None
         self.state = "mail"
 
     def add_recipient(self, recipient):
@@ -691,6 +765,8 @@ class _Session:
         data = unstuff(raw)
         n = len(self.server.messages) + 1
         default = reply_line(250, "OK queued as fake%d" % n)
+        if self.enhanced:
+            default = add_status_codes(to_bytes(default))
         spec = as_spec(self.sc.get("data_end_reply")) or {}
         if reply_bytes(spec, default).startswith(b"2"):
             self.server._deliver(Delivery(self.record.index, self.sender,
@@ -707,7 +783,7 @@ class _Session:
         reply = self.sc.get("ehlo_reply")
         if reply is None:
             reply = multiline_reply(250, ["%s greets %s" % (self.hostname, arg)]
-                                    + self.keywords)
+                                    + self.offered())
         return Response(reply, self.greeted)
 
     def cmd_helo(self, arg):
@@ -752,6 +828,8 @@ class _Session:
             return Response(reply_line(503, "Error: need MAIL command"), apply, ok)
         if self.state == "mail":
             return Response(reply_line(554, "No valid recipients"), apply, ok)
+        if self.chunks and not (self.chunking or {}).get("data_after_bdat"):
+            return Response(reply_line(503, "Error: BDAT in progress"), apply, ok)
         reply = self.sc.get("data_reply",
                             reply_line(354, "End data with <CR><LF>.<CR><LF>"))
         return Response(reply, apply, ok)
@@ -779,6 +857,102 @@ class _Session:
         if arg:
             return Response(reply_line(501, "Syntax: QUIT (no parameters)"))
         return Response(reply_line(221, "%s closing connection" % self.hostname), self.quit)
+
+    def offered(self):
+        """The EHLO keywords: the scenario's, and the extensions it enables."""
+        keywords = list(self.keywords)
+        if self.tls and (not self.tls_active or self.tls.get("advertise_after_tls")):
+            keywords.append("STARTTLS")
+        if self.enhanced:
+            keywords.append("ENHANCEDSTATUSCODES")
+        if self.chunking is not None:
+            keywords.append("CHUNKING")
+        return keywords
+
+    # ---- STARTTLS (RFC 3207)
+
+    def cmd_starttls(self, arg):
+        conf = self.tls
+        if not conf:
+            return Response(reply_line(502, "STARTTLS not implemented"))
+        if arg and not conf.get("accept_argument"):
+            return Response(reply_line(501, "Syntax: STARTTLS (no parameters)"))
+        if self.tls_active:
+            if conf.get("accept_second"):
+                return Response(reply_line(220, "Ready to start TLS (again)"))
+            return Response(reply_line(503, "TLS already active"))
+        return Response(reply_line(220, "Ready to start TLS"), self.start_tls)
+
+    def start_tls(self):
+        conf = self.tls
+        if self.buf and not conf.get("process_pipelined"):
+            self.event("discarded %d plaintext bytes after STARTTLS" % len(self.buf))
+            del self.buf[:]
+        if conf.get("inject_response"):
+            self.send(b"250 injected\r\n")
+        if conf.get("fail_handshake"):    # answer the ClientHello with an alert
+            self.recv(self.server.idle_timeout)
+            self.send(HANDSHAKE_ALERT)
+            self.close_cleanly()
+        self.handshake(conf)
+        if not conf.get("keep_state"):
+            self.state = "init"
+            self.reset_transaction()
+
+    def handshake(self, conf):
+        """Server side of a TLS handshake on the connection; ends the
+        session when it fails."""
+        try:
+            self.sock.settimeout(self.server.idle_timeout)
+            self.sock = server_context(conf).wrap_socket(self.sock, server_side=True)
+            self.sock.settimeout(self.server.io_timeout)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise _EndSession("tls handshake failed: %s" % (exc,))
+        self.tls_active = True
+        self.event("tls established: %s %s" % (self.sock.version(), self.sock.cipher()[0]))
+
+    # ---- CHUNKING (RFC 3030)
+
+    def cmd_bdat(self, arg):
+        flags = self.chunking
+        if flags is None:
+            return Response(reply_line(502, "BDAT not implemented"))
+        m = re.match(r"(\d+)( LAST)?\Z", arg, re.IGNORECASE)
+        if not m:
+            return Response(reply_line(501, "Syntax: BDAT size [LAST]"))
+        size, last = int(m.group(1)), bool(m.group(2))
+        if flags.get("lines_are_commands"):
+            return Response(reply_line(250, "OK"))
+        if flags.get("early_reply"):    # a guess, before the chunk; and a reply after it
+            self.perform({}, reply_line(250, "%d octets (not waited for)" % size))
+        chunk = self.read_chunk(size, flags.get("dot_ends_chunk"))
+        if self.state != "rcpt" and not (flags.get("bdat_after_last") and self.chunks == []):
+            return Response(reply_line(503, "Error: need MAIL and RCPT first"))
+        self.chunks = (self.chunks or []) + [chunk]
+        if not last:
+            return Response(reply_line(250, "%d octets received" % size))
+        data = b"".join(self.chunks)
+        self.server._deliver(Delivery(self.record.index, self.sender,
+                                      list(self.recipients), data))
+        self.event("message received by BDAT (%d bytes)" % len(data))
+        self.reset_transaction()
+        self.chunks = []    # a completed BDAT LAST (for bdat_after_last)
+        return Response(reply_line(250, "Message accepted (%d octets)" % len(data)))
+
+    def read_chunk(self, size, dot_ends):
+        """The next size octets (or, wrongly, up to a "." line)."""
+        while True:
+            if dot_ends:
+                i = self.buf.find(b"\r\n.\r\n")
+                if i >= 0 and i + 5 <= size:
+                    chunk = bytes(self.buf[:i + 2])
+                    del self.buf[:i + 5]
+                    return chunk
+            if len(self.buf) >= size:
+                chunk = bytes(self.buf[:size])
+                del self.buf[:size]
+                return chunk
+            self.recv_more()
 
     # ---- address and parameter syntax
 

@@ -8,6 +8,7 @@ import os
 import re
 import resource
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -578,6 +579,122 @@ class HostileKeysTest(ServerTestCase):
         validate_scenario({"cycle": [None, {}, {"greeting": "421 x\r\n"}],
                            "pad_replies": 0, "repeat_replies": 1, "after_reply": "",
                            "reply_delay_ms": 1.5})
+
+
+class ExtensionKeysTest(ServerTestCase):
+    """STARTTLS and implicit TLS (certificates from tests/certs/mkcerts.sh),
+    enhanced status codes and BDAT."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="fakesmtp-certs-")
+        subprocess.run(["bash", os.path.join(HERE, "..", "certs", "mkcerts.sh"), cls.certs],
+                       check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run(["rm", "-rf", cls.certs], check=True)
+
+    def tls(self, kind="valid", **flags):
+        return dict(cert=os.path.join(self.certs, kind + ".pem"),
+                    key=os.path.join(self.certs, kind + ".key"), **flags)
+
+    def client_context(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.certs, "ca.pem"))
+        return ctx
+
+    def upgrade(self, client, hostname="fake.test"):
+        client.sock = self.client_context().wrap_socket(client.sock, server_hostname=hostname)
+
+    def test_starttls_conforming(self):
+        server, c = self.session({"tls": self.tls()})
+        self.assertRegex(c.cmd(b"EHLO x"), rb"250[- ]STARTTLS\r\n")
+        self.assertEqual(c.code(b"STARTTLS now"), 501)
+        self.assertTrue(c.cmd(b"STARTTLS").startswith(b"220 "))
+        self.upgrade(c)
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.example>"), 503)   # state was reset
+        self.assertNotIn(b"STARTTLS", c.cmd(b"EHLO x"))
+        self.assertEqual(c.code(b"STARTTLS"), 503)
+        self.assertEqual(c.code(b"QUIT"), 221)
+        server.wait_idle()
+        self.assertTrue(any(e.startswith("tls established") for e in server.events[0]))
+
+    def test_starttls_discards_pipelined_plaintext(self):
+        server, c = self.session({"tls": self.tls()})
+        c.cmd(b"EHLO x")
+        c.send(b"STARTTLS\r\nNOOP\r\n")
+        self.assertTrue(c.reply().startswith(b"220 "))
+        self.upgrade(c)
+        self.assertEqual(c.code(b"NOOP"), 250)      # the first reply over TLS is ours
+        c.close()
+        server.wait_idle()
+        self.assertIn("discarded 6 plaintext bytes after STARTTLS", server.events[0])
+
+    def test_starttls_deviations(self):
+        server, c = self.session({"tls": self.tls(advertise_after_tls=True, keep_state=True,
+                                                  accept_second=True)})
+        c.cmd(b"EHLO x")
+        c.cmd(b"STARTTLS")
+        self.upgrade(c)
+        self.assertEqual(c.code(b"MAIL FROM:<a@b.example>"), 250)   # kept the EHLO
+        self.assertIn(b"STARTTLS", c.cmd(b"RSET") + c.cmd(b"EHLO x"))
+        self.assertEqual(c.code(b"STARTTLS"), 220)
+        server, c = self.session({"tls": self.tls(inject_response=True, accept_argument=True)})
+        c.cmd(b"EHLO x")
+        self.assertTrue(c.cmd(b"STARTTLS x").startswith(b"220 "))
+        self.assertEqual(c.reply(), b"250 injected\r\n")
+
+    def test_fail_handshake_and_process_pipelined(self):
+        server, c = self.session({"tls": self.tls(fail_handshake=True)})
+        c.cmd(b"EHLO x")
+        c.cmd(b"STARTTLS")
+        with self.assertRaises(ssl.SSLError):
+            self.upgrade(c)
+        server, c = self.session({"tls": self.tls(process_pipelined=True)})
+        c.cmd(b"EHLO x")
+        c.send(b"STARTTLS\r\nNOOP\r\n")
+        c.reply()
+        self.upgrade(c)
+        self.assertEqual(c.reply(), b"250 OK\r\n")    # the injected NOOP, answered over TLS
+
+    def test_implicit_tls(self):
+        conf = self.tls()
+        server = self.start({"implicit_tls": {"cert": conf["cert"], "key": conf["key"]}})
+        c = self.connect(server, greeting=False)
+        self.upgrade(c)
+        self.assertTrue(c.reply().startswith(b"220 "))
+        self.assertNotIn(b"STARTTLS", c.cmd(b"EHLO x"))
+
+    def test_bad_tls_scenarios_are_refused(self):
+        for bad in ({"tls": {"cert": "x"}}, {"tls": {"cert": "x", "key": "y", "nope": True}},
+                    {"tls": {"cert": "x", "key": "y", "keep_state": 1}},
+                    {"chunking": {"nope": True}}, {"enhanced_codes": "yes"}):
+            with self.subTest(scenario=bad):
+                with self.assertRaises(ValueError):
+                    validate_scenario(bad)
+
+    def test_enhanced_codes(self):
+        server, c = self.session({"enhanced_codes": True})
+        self.assertIn(b"250-ENHANCEDSTATUSCODES", c.cmd(b"EHLO x").replace(b"250 ENH", b"250-ENH"))
+        self.assertEqual(c.cmd(b"NOOP"), b"250 2.0.0 OK\r\n")
+        self.assertEqual(c.cmd(b"RCPT TO:<a@b.example>")[:10], b"503 5.0.0 ")
+
+    def test_bdat(self):
+        server, c = self.session({"chunking": {}})
+        self.assertIn(b"CHUNKING", c.cmd(b"EHLO x"))
+        def bdat(line):     # a BDAT line and its chunk, no CRLF added
+            c.send(line)
+            return int(c.reply()[:3])
+        self.assertEqual(bdat(b"BDAT 12\r\nNOOP\r\nNOOP\r\n"), 503)   # data read, refused
+        c.cmd(b"MAIL FROM:<a@b.example>")
+        c.cmd(b"RCPT TO:<c@d.example>")
+        self.assertEqual(bdat(b"BDAT 6\r\na\r\n.\r\n"), 250)
+        self.assertEqual(c.code(b"DATA"), 503)
+        self.assertEqual(bdat(b"BDAT 3 LAST\r\nb\r\n"), 250)
+        self.assertEqual(bdat(b"BDAT 1\r\nx"), 503)
+        c.close()
+        server.wait_idle()
+        self.assertEqual(server.messages, [b"a\r\n.\r\nb\r\n"])     # dots kept
 
 
 class CommandLineTest(unittest.TestCase):

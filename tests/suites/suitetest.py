@@ -9,7 +9,8 @@ server in tests/fakesmtp).
     rc, cases = run_cases("sequence", scenario)          # {short id: case}
     results = run_many([("sequence", "rcpt-before-mail", scen1), ...])
 
-run_case(suite, case_id, scenario=None, timeout=2, extra_args=(), session_hook=None)
+run_case(suite, case_id, scenario=None, timeout=2, extra_args=(), session_hook=None,
+         scheme="smtp")
     Starts FakeServer(scenario, session_hook=session_hook) (None = its default, conforming server),
     runs smtpspec --suite <path> --case <suite>.<case_id> --timeout 2
     --json <tmp> against it and returns (exit status, the case's dict from
@@ -70,7 +71,8 @@ def keep_open_after_quit(session):
     session.quit = lambda: None
 
 
-def _run(suite, scenario, patterns, jobs, timeout, extra_args, session_hook=None):
+def _run(suite, scenario, patterns, jobs, timeout, extra_args, session_hook=None,
+         scheme="smtp"):
     with tempfile.TemporaryDirectory(prefix="suitetest-") as tmp:
         report = os.path.join(tmp, "report.json")
         with FakeServer(scenario, max_seconds=RUN_TIMEOUT, session_hook=session_hook) as srv:
@@ -78,7 +80,7 @@ def _run(suite, scenario, patterns, jobs, timeout, extra_args, session_hook=None
                    "-j", str(jobs), "--json", report]
             for p in patterns:
                 cmd += ["--case", p]
-            cmd += list(extra_args) + ["smtp://127.0.0.1:%d" % srv.port]
+            cmd += list(extra_args) + ["%s://127.0.0.1:%d" % (scheme, srv.port)]
             proc = subprocess.run(cmd, capture_output=True, text=True,
                                   timeout=RUN_TIMEOUT)
         if not os.path.exists(report):
@@ -88,9 +90,10 @@ def _run(suite, scenario, patterns, jobs, timeout, extra_args, session_hook=None
             return proc.returncode, json.load(f)
 
 
-def run_case(suite, case_id, scenario=None, timeout=2, extra_args=(), session_hook=None):
+def run_case(suite, case_id, scenario=None, timeout=2, extra_args=(), session_hook=None,
+             scheme="smtp"):
     full = "%s.%s" % (_suite_id(suite), case_id)
-    rc, report = _run(suite, scenario, [full], 1, timeout, extra_args, session_hook)
+    rc, report = _run(suite, scenario, [full], 1, timeout, extra_args, session_hook, scheme)
     for case in report["cases"]:
         if case["id"] == full:
             return rc, case
