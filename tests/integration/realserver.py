@@ -1,12 +1,18 @@
 #!/usr/bin/python3
 """Integration test: every bundled suite against a real SMTP server.
 
-    realserver.py SERVER        (SERVER: aiosmtpd or postfix)
+    realserver.py SERVER [--starttls]     (SERVER: aiosmtpd or postfix)
 
 Starts the server with tests/servers/SERVER.sh on 127.0.0.1, runs smtpspec
 with all bundled suites (and --rcpt, since both private servers discard
-mail), validates the JSON report against reports/report.schema.json and
-compares each case's verdict with tests/integration/expected/SERVER/*.txt.
+mail; --cacert with the server's test certificate), validates the JSON
+report against reports/report.schema.json and compares each case's verdict
+with tests/integration/expected/SERVER/*.txt.
+
+With --starttls every case runs over TLS.  The expected verdicts are then
+those of SERVER/*.txt, overridden by the lines of SERVER-starttls.txt; a
+case marked "needs plaintext" is expected to skip unless that file says
+otherwise.
 
 Every case that does not pass must be listed in the expected file as
 "case-id verdict rule-id why": the verdict, the rule the verdict cites
@@ -57,13 +63,35 @@ def read_expected(path, expected):
             expected[parts[0]] = (parts[1], None if parts[2] == "-" else parts[2])
 
 
-def run_probe(server, port, workdir):
+def plaintext_cases():
+    """The ids of the bundled cases marked "needs plaintext"."""
+    ids = set()
+    folder = os.path.join(SRC, "suites")
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".suite"):
+            continue
+        suite = case = None
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            for line in f:
+                words = line.split()
+                if words[:1] == ["suite"]:
+                    suite = words[1]
+                elif words[:1] == ["case"]:
+                    case = words[1]
+                elif words == ["needs", "plaintext"] and case:
+                    ids.add(f"{suite}.{case}")
+    return ids
+
+
+def run_probe(server, port, workdir, state, starttls):
     report = os.path.join(workdir, "report.json")
     junit = os.path.join(workdir, "report.xml")
     first, second = RCPT[server]
     cmd = [BIN, "--suites-dir", os.path.join(SRC, "suites"), "--rcpt", first, "--rcpt", second,
            "--timeout", "10", "-j", "4", "--json", report, "--junit", junit,
-           f"smtp://127.0.0.1:{port}"]
+           "--cacert", os.path.join(state, "tls", "cert.pem")]
+    cmd += ["--starttls"] if starttls else []
+    cmd.append(f"smtp://127.0.0.1:{port}")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     print(proc.stdout)
     print(proc.stderr, file=sys.stderr)
@@ -73,7 +101,13 @@ def run_probe(server, port, workdir):
 
 def main():
     server = sys.argv[1]
+    starttls = sys.argv[2:] == ["--starttls"]
     expected = load_expected(server)
+    if starttls:
+        for cid in plaintext_cases():
+            expected[cid] = ("skip", None)
+        read_expected(os.path.join(SRC, "tests", "integration", "expected",
+                                   server + "-starttls.txt"), expected)
     with open(os.path.join(SRC, "reports", "report.schema.json"), encoding="utf-8") as f:
         schema = json.load(f)
     failures = []
@@ -87,7 +121,7 @@ def main():
             print(f"Bail out! could not start {server}")
             return 1
         try:
-            rc, report = run_probe(server, start.stdout.strip(), workdir)
+            rc, report = run_probe(server, start.stdout.strip(), workdir, state, starttls)
         finally:
             subprocess.run([script, "stop", state])
     try:
@@ -112,7 +146,7 @@ def main():
     for f in failures:
         print(f"FAIL: {f}")
     passed = total + 1 - len(failures)
-    print(f"# {server}: {report['summary']}")
+    print(f"# {server}{' --starttls' if starttls else ''}: {report['summary']}")
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 

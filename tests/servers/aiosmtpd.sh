@@ -9,6 +9,9 @@
 # thrown away.  STATEDIR receives: port (the number), pid, log.
 # Uses Debian's /usr/bin/python3 (package python3-aiosmtpd, 1.4.x).
 # Note: the banner/EHLO host name is the machine's FQDN (socket.getfqdn()).
+# STARTTLS is on (not required), with a self-signed certificate made at
+# start: STATEDIR/tls/cert.pem (aiosmtpd.test and 127.0.0.1); AUTH is then
+# advertised over TLS only (aiosmtpd's default).
 # Extra aiosmtpd CLI options can be passed in $AIOSMTPD_ARGS (word-split),
 # e.g. AIOSMTPD_ARGS="-s 33554432 -u" to advertise SIZE and SMTPUTF8.
 
@@ -43,6 +46,7 @@ do_start() {
     "$PY" -I -c 'import aiosmtpd.handlers' 2>/dev/null ||
         die "aiosmtpd not importable by $PY (apt-get install python3-aiosmtpd)"
 
+    make_test_cert "$sd" aiosmtpd.test
     # A port picked by free_port can be grabbed by someone else before we
     # bind it; retry a few times with a fresh port in that case.
     for _ in 1 2 3; do
@@ -51,7 +55,8 @@ do_start() {
         : >"$sd/log"
         # shellcheck disable=SC2086
         "$PY" -I -m aiosmtpd -n -c aiosmtpd.handlers.Sink \
-            -l "127.0.0.1:$port" ${AIOSMTPD_ARGS:-} </dev/null >>"$sd/log" 2>&1 9>&- &
+            -l "127.0.0.1:$port" --tlscert "$sd/tls/cert.pem" --tlskey "$sd/tls/key.pem" \
+            --no-requiretls ${AIOSMTPD_ARGS:-} </dev/null >>"$sd/log" 2>&1 9>&- &
         pid=$!
         echo "$pid" >"$sd/pid"
         echo "$port" >"$sd/port"

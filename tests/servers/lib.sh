@@ -32,3 +32,17 @@ except OSError:
     sys.exit(1)
 EOF
 }
+
+# A self-signed certificate for STARTTLS in $1/tls/{cert,key}.pem, for the
+# name $2 and 127.0.0.1, made once per state directory.  Tests trust it
+# with --cacert $1/tls/cert.pem.
+make_test_cert() {
+    [ -s "$1/tls/cert.pem" ] && return 0
+    mkdir -p "$1/tls" && chmod 755 "$1/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$2" \
+        -addext "subjectAltName=DNS:$2,IP:127.0.0.1" \
+        -keyout "$1/tls/key.pem" -out "$1/tls/cert.pem" >/dev/null 2>&1 ||
+        die "openssl could not make the test certificate"
+    chmod 600 "$1/tls/key.pem"
+    chmod 644 "$1/tls/cert.pem"
+}

@@ -12,6 +12,8 @@
 #   STATEDIR/data                     data_directory  (master.lock)
 #   STATEDIR/maillog                  log file (postlogd, no syslog needed)
 #   STATEDIR/port                     the TCP port (also printed on stdout)
+#   STATEDIR/tls/{cert,key}.pem       STARTTLS certificate (self-signed,
+#                                     smtpspec-postfix.test and 127.0.0.1)
 # smtpd listens on 127.0.0.1:PORT only.  Accepted domain: smtpspec-postfix.test
 # (and localhost), any local part.  Relaying is allowed from 127.0.0.0/8 as
 # on a stock install.  Every accepted message goes to the discard(8)
@@ -81,6 +83,12 @@ smtpd_error_sleep_time = 0s
 biff = no
 append_dot_mydomain = no
 readme_directory = no
+
+# STARTTLS with a self-signed certificate made at start (tls/cert.pem,
+# names $HOSTNAME_FQDN and 127.0.0.1): tests pass it as --cacert.
+smtpd_tls_cert_file = $sd/tls/cert.pem
+smtpd_tls_key_file = $sd/tls/key.pem
+smtpd_tls_security_level = may
 EOF
 }
 
@@ -108,6 +116,7 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 EOF
 }
 
@@ -138,6 +147,7 @@ do_start() {
     runuser -u postfix -- test -x "$sd/spool" 2>/dev/null ||
         die "user postfix cannot reach $sd (check permissions of parent dirs)"
 
+    make_test_cert "$sd" "$HOSTNAME_FQDN"
     for attempt in 1 2 3; do
         port=$(free_port) || die "cannot find a free port"
         write_main_cf "$sd" "$port"
