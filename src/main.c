@@ -3,6 +3,7 @@
  * usage or suite file (before any connection), 3 some case incomplete or
  * --max-time ended the run, 128 + the signal when SIGINT or SIGTERM did. */
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -260,6 +261,33 @@ static int exit_status(const struct run_report *r)
     return r->count[V_ERROR] || r->stopped_by ? EXIT_INCOMPLETE : EXIT_OK;
 }
 
+/* Base64 of p[0..n) into out (at least 4 * (n + 2) / 3 + 1 bytes). */
+static void base64(const char *p, size_t n, char *out)
+{
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p, (int)n);
+}
+
+/* The --auth-user/--auth-pass variables, Base64 (RFC 4954 §4, RFC 4616
+ * §2), and the strings every output masks.  Static storage: the run uses
+ * them until it ends. */
+static void setup_auth(const struct options *o, struct run_config *cfg)
+{
+    static char plain[1200], user[400], pass[400], wrong[1200], raw[600];
+    size_t ul = strlen(o->auth_user), pl = strlen(o->auth_pass);
+    int n = snprintf(raw, sizeof raw, "%c%s%c%s", 0, o->auth_user, 0, o->auth_pass);
+    base64(raw, (size_t)n, plain);
+    n = snprintf(raw, sizeof raw, "%c%s%c%s-smtpspec-wrong", 0, o->auth_user, 0, o->auth_pass);
+    base64(raw, (size_t)n, wrong);
+    base64(o->auth_user, ul, user);
+    base64(o->auth_pass, pl, pass);
+    cfg->vars.value[VAR_AUTH_PLAIN] = plain;
+    cfg->vars.value[VAR_AUTH_USER] = user;
+    cfg->vars.value[VAR_AUTH_PASS] = pass;
+    cfg->vars.value[VAR_AUTH_WRONG] = wrong;
+    const char *secrets[] = { plain, wrong, user, pass, o->auth_user, o->auth_pass };
+    memcpy(cfg->secrets, secrets, sizeof secrets);
+}
+
 static void setup_config(const struct options *o, const struct target *t, struct run_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -276,6 +304,8 @@ static void setup_config(const struct options *o, const struct target *t, struct
     cfg->vars.value[VAR_RCPT] = o->nrcpt ? o->rcpt[0] : NULL;
     cfg->vars.value[VAR_RCPT2] = o->nrcpt ? o->rcpt[o->nrcpt - 1] : NULL;
     cfg->vars.value[VAR_DOMAIN] = o->domain ? o->domain : t->domain;
+    if (o->auth_user)
+        setup_auth(o, cfg);
     cfg->timeout_ms = o->timeout_ms;
     cfg->limits.line_max = o->max_line;
     cfg->limits.reply_max = o->max_reply;

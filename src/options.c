@@ -12,7 +12,7 @@ enum {
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_STARTTLS, O_CACERT, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
     O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME,
-    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY
+    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS
 };
 
 static const struct option longopts[] = {
@@ -34,6 +34,8 @@ static const struct option longopts[] = {
     { "helo", required_argument, NULL, O_HELO },
     { "mail-from", required_argument, NULL, O_MAIL_FROM },
     { "rcpt", required_argument, NULL, O_RCPT },
+    { "auth-user", required_argument, NULL, O_AUTH_USER },
+    { "auth-pass", required_argument, NULL, O_AUTH_PASS },
     { "timeout", required_argument, NULL, O_TIMEOUT },
     { "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
     { "profile", required_argument, NULL, O_PROFILE },
@@ -76,6 +78,8 @@ void options_usage(FILE *out)
 "                        address literal when the target is an IP address)\n"
 "  --rcpt ADDR           a mailbox you own; cases that deliver a message run\n"
 "                        only when it is given (repeat once for ${rcpt2})\n"
+"  --auth-user USER      with --auth-pass: credentials for the auth suite's\n"
+"  --auth-pass PASS      cases (sent only over TLS; masked in every output)\n"
 "  --profile P           rfc5321 (default) or rfc821\n"
 "  --timeout SECS        per-reply timeout for every command (default:\n"
 "                        RFC 5321 §4.5.3.2 values / 10, e.g. 30 s for MAIL)\n"
@@ -201,6 +205,8 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
             return bad(err, errlen, "%s: given more than twice", "--rcpt");
         o->rcpt[o->nrcpt++] = arg;
         return check_value("--rcpt", arg, 254, err, errlen);
+    case O_AUTH_USER: o->auth_user = arg; return check_value("--auth-user", arg, 255, err, errlen);
+    case O_AUTH_PASS: o->auth_pass = arg; return check_value("--auth-pass", arg, 255, err, errlen);
     case O_TIMEOUT:
         return parse_secs(arg, &o->timeout_ms) ? bad(err, errlen,
                "--timeout: \"%s\" is not a number of seconds (0 < s <= 86400)", arg) : 0;
@@ -282,6 +288,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
     if (optind + 1 < argc)
         return bad(err, errlen, "unexpected argument \"%s\"", argv[optind + 1]);
     o->target = argv[optind];
+    if (!o->auth_user != !o->auth_pass)
+        return bad(err, errlen, "%s", "--auth-user and --auth-pass go together");
     if (o->max_reply < o->max_line)
         o->max_reply = o->max_line;
     return 0;

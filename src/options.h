@@ -23,6 +23,8 @@ struct options {
     const char *mail_from;
     const char *domain;             /* ${domain}; NULL: from the target */
     const char *rcpt[2];
+    const char *auth_user;          /* --auth-user / --auth-pass, or NULL */
+    const char *auth_pass;
     size_t nrcpt;
     long timeout_ms;                /* 0 = per-command defaults */
     long connect_timeout_ms;

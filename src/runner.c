@@ -101,6 +101,45 @@ static long reply_timeout_ms(const struct case_run *r, const char *cmd)
     return left < t ? left : t;
 }
 
+/* ---- credentials never leave the run ------------------------------------- */
+
+/* Overwrites every credential (--auth-user/--auth-pass) in p[0..n) with
+ * '*', keeping the length (offsets into a reply stay valid): the Base64
+ * forms always, the raw ones in what the server sent (smtpspec sends them
+ * only in Base64, and the raw user name may be part of ordinary text such
+ * as the EHLO argument).  A credential shorter than 4 octets is left
+ * alone: it would mask ordinary text. */
+static void mask_in(const struct run_config *cfg, char *p, size_t n, int received)
+{
+    size_t count = received ? sizeof cfg->secrets / sizeof cfg->secrets[0] : SECRETS_BASE64;
+    for (size_t i = 0; i < count; i++) {
+        const char *sec = cfg->secrets[i];
+        size_t len = sec ? strlen(sec) : 0;
+        if (len < 4)
+            continue;
+        for (char *at = p; (at = memmem(at, n - (size_t)(at - p), sec, len)) != NULL; at += len)
+            memset(at, '*', len);
+    }
+}
+
+static void mask_secrets(const struct run_config *cfg, char *p, size_t n)
+{
+    mask_in(cfg, p, n, 1);
+}
+
+/* p[0..n) as sent, masked: p itself when no credential is set, else a
+ * masked copy in tmp (the caller frees tmp). */
+static const char *masked(const struct case_run *r, const char *p, size_t n, struct buf *tmp)
+{
+    if (!r->cfg->secrets[0] || n == 0)
+        return p;
+    buf_append(tmp, p, n);
+    if (!tmp->data)
+        return "";
+    mask_in(r->cfg, tmp->data, n, 0);
+    return tmp->data;
+}
+
 /* ---- transcript ---------------------------------------------------------- */
 
 static void transcript(const struct case_run *r, const char *dir, const char *p, size_t n)
@@ -108,7 +147,10 @@ static void transcript(const struct case_run *r, const char *dir, const char *p,
     FILE *f = r->cfg->transcript;
     if (!f || n == 0)
         return;
+    struct buf tmp = BUF_INIT;
+    p = masked(r, p, n > 4096 ? 4096 : n, &tmp);
     char *esc = wire_escape(p, n > 4096 ? 4096 : n);
+    buf_free(&tmp);
     pthread_mutex_lock(&transcript_lock);
     fprintf(f, "[%s] %s %s%s\n", r->def ? r->def->id : "discovery", dir,
             esc ? esc : "?", n > 4096 ? " ..." : "");
@@ -210,6 +252,8 @@ static int read_reply(struct case_run *r, struct exchange *ex, long long started
         return -1;
     }
     ex->elapsed_ms = (long)(clock_ms() - started);
+    if (rx.bytes.len && r->cfg->secrets[0])
+        mask_secrets(r->cfg, rx.bytes.data, rx.bytes.len);   /* a server may echo them */
     transcript(r, "S:", rx.bytes.data, rx.bytes.len);
     exchange_received(ex, rx.bytes.data, rx.bytes.len);
     size_t len = rx.bytes.len;
@@ -287,6 +331,7 @@ static int check_unsolicited(struct case_run *r)
      * the next read.  After lines sent without waiting (write), a reply that
      * arrives late may be theirs too: it is kept, not judged. */
     if (n && prev->sent.len && is_one_line(prev->sent.data, prev->sent.len)) {
+        mask_secrets(r->cfg, p->data, p->len);
         transcript(r, "S:", p->data, p->len);
         exchange_received(prev, p->data, p->len);
         if (r->pipelined)
@@ -330,8 +375,11 @@ static void take_unsent(struct case_run *r, struct exchange *ex)
 
 static int send_bytes(struct case_run *r, struct exchange *ex, const char *p, size_t n)
 {
-    transcript(r, "C:", p, n);
-    exchange_sent(ex, p, n);
+    struct buf tmp = BUF_INIT;
+    const char *shown = masked(r, p, n, &tmp);
+    transcript(r, "C:", shown, n);
+    exchange_sent(ex, shown, n);
+    buf_free(&tmp);
     enum io_status st = conn_send(r->sess.conn, p, n, reply_timeout_ms(r, ex->table_cmd));
     if (st == IO_OK)
         return 0;
@@ -473,11 +521,14 @@ static int step_write(struct case_run *r, const struct step *st)
         buf_free(&bytes);
         return -1;
     }
-    transcript(r, "C:", bytes.data, bytes.len);
+    struct buf tmp = BUF_INIT;
+    const char *shown = masked(r, bytes.data, bytes.len, &tmp);
+    transcript(r, "C:", shown, bytes.len);
     r->unsent_total += bytes.len;
     if (r->unsent.len < EXCHANGE_KEEP_SENT)
-        buf_append(&r->unsent, bytes.data, bytes.len < EXCHANGE_KEEP_SENT - r->unsent.len
+        buf_append(&r->unsent, shown, bytes.len < EXCHANGE_KEEP_SENT - r->unsent.len
                    ? bytes.len : EXCHANGE_KEEP_SENT - r->unsent.len);
+    buf_free(&tmp);
     enum io_status io = conn_send(r->sess.conn, bytes.data ? bytes.data : "", bytes.len,
                                   reply_timeout_ms(r, CMD_DATA_BLOCK));
     buf_free(&bytes);
@@ -568,6 +619,8 @@ static int step_expect_close(struct case_run *r, const struct step *st)
     struct buf extra = BUF_INIT;
     long timeout = reply_timeout_ms(r, "QUIT");
     enum io_status io = session_wait_close(&r->sess, timeout, &extra, EXCHANGE_KEEP_RECEIVED);
+    if (extra.len)
+        mask_secrets(r->cfg, extra.data, extra.len);
     transcript(r, "S:", extra.data, extra.len);
     exchange_received(ex, extra.data, extra.len);
     buf_free(&extra);
@@ -638,6 +691,7 @@ static int step_expect_no_more(struct case_run *r, const struct step *st)
     size_t n = session_drain(&r->sess, wait < SETTLE_LIKELY_MS ? wait : SETTLE_LIKELY_MS);
     if (n) {
         struct buf *p = &r->sess.pending;
+        mask_secrets(r->cfg, p->data, p->len);
         transcript(r, "S:", p->data, p->len);
         exchange_received(ex, p->data, p->len);
         judge_no_more(&r->jc, ex, st, n, r->unsent_total);
@@ -717,6 +771,16 @@ static const char *precheck(const struct case_run *r, char *buf, size_t len)
     if (r->cfg->starttls && !r->info->tls_keywords) {
         snprintf(buf, len, "--starttls: the discovery connection could not start TLS (%s)",
                  r->info->tls_error ? r->info->tls_error : "no EHLO reply over TLS");
+        return buf;
+    }
+    if (d->needs_auth && !r->cfg->secrets[0])
+        return "the case runs only with --auth-user and --auth-pass";
+    if (d->needs_auth && !r->cfg->conn.tls && !r->cfg->starttls)
+        return "credentials are sent only over TLS: give an smtps:// target or --starttls";
+    const struct tls_facts *tf = r->info->tls;
+    if (d->needs_auth && tf && tf->verify_done && !tf->verified) {
+        snprintf(buf, len, "the server's certificate did not verify (%s), so credentials are "
+                 "not sent (see --cacert, --insecure)", tf->verify_reason);
         return buf;
     }
     if (case_uses_var(d, VAR_SIZE_OVER) && !r->vars.value[VAR_SIZE_OVER])
@@ -945,7 +1009,7 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     enum contact contact = CONTACT_NONE;
     struct case_run r = { .cfg = cfg, .info = info, .def = def, .res = res,
                           .deadline = deadline, .attempt = attempt };
-    char buf[256];
+    char buf[512];
     r.vars = cfg->vars;
     r.vars.value[VAR_SIZE_OVER] = info->size_over[0] ? info->size_over : NULL;
     r.vars.value[VAR_SIZE_HUGE] = info->size_huge[0] ? info->size_huge : NULL;

@@ -12,9 +12,15 @@
 #include "suite.h"
 #include "transport.h"
 
+#define SECRETS_BASE64 4
+
 struct run_config {
     struct conn_opts conn;
     int starttls;               /* --starttls: each case upgrades before its steps */
+    /* Credentials (--auth-user/--auth-pass), masked in the transcript and
+     * the reports: the first SECRETS_BASE64 in Base64, then the raw user
+     * name and password; NULL entries are unused. */
+    const char *secrets[6];
     enum profile profile;
     struct vars vars;           /* ${helo}, ${mail_from}, ... */
     long timeout_ms;            /* per reply; 0 = RFC 5321 §4.5.3.2 / 10 */

@@ -31,6 +31,10 @@ static const char *const var_names[VAR_COUNT] = {
     [VAR_DOMAIN] = "domain",
     [VAR_SIZE_OVER] = "size_over",
     [VAR_SIZE_HUGE] = "size_huge",
+    [VAR_AUTH_PLAIN] = "auth_plain",
+    [VAR_AUTH_USER] = "auth_user",
+    [VAR_AUTH_PASS] = "auth_pass",
+    [VAR_AUTH_WRONG] = "auth_wrong",
 };
 
 const char *var_name(enum var_id v)
@@ -642,6 +646,10 @@ static int d_needs(struct parser *p, const char *arg)
         p->cur->needs_tls = 1;
         return 0;
     }
+    if (got == 1 && strcmp(what, "auth") == 0 && *skip_ws(arg) == '\0') {
+        p->cur->needs_auth = 1;
+        return 0;
+    }
     if (got == 1 && next_word(&arg, val, sizeof val) == 1 && *skip_ws(arg) == '\0') {
         if (strcmp(what, "ext") == 0 || strcmp(what, "no-ext") == 0) {
             for (char *c = val; *c; c++)
@@ -656,7 +664,7 @@ static int d_needs(struct parser *p, const char *arg)
             return p->cur->profile < 0 ? perr(p, "unknown profile \"%s\" (rfc5321, rfc821)", val) : 0;
         }
     }
-    return perr(p, "needs takes: rcpt | rcpt2 | plaintext | tls | ext KEYWORD | no-ext KEYWORD | "
+    return perr(p, "needs takes: rcpt | rcpt2 | plaintext | tls | auth | ext KEYWORD | no-ext KEYWORD | "
                 "profile rfc5321|rfc821");
 }
 
@@ -816,6 +824,10 @@ static int finish_case(struct parser *p, struct casedef *c)
         if ((st->kind == STEP_SEND || st->kind == STEP_WRITE) && !c->needs_rcpt &&
             (expr_uses(&st->expr, VAR_RCPT) || expr_uses(&st->expr, VAR_RCPT2)))
             return perr(p, "${rcpt} is only allowed in cases with \"needs rcpt\"");
+        if ((st->kind == STEP_SEND || st->kind == STEP_WRITE) && !c->needs_auth &&
+            (expr_uses(&st->expr, VAR_AUTH_PLAIN) || expr_uses(&st->expr, VAR_AUTH_USER) ||
+             expr_uses(&st->expr, VAR_AUTH_PASS) || expr_uses(&st->expr, VAR_AUTH_WRONG)))
+            return perr(p, "${auth_...} is only allowed in cases with \"needs auth\"");
         if (st->kind == STEP_EXPECT_CLOSE && i == 0)
             return perr(p, "expect-close must follow a send");
     }

@@ -18,6 +18,11 @@ enum var_id {
     /* From the server's EHLO reply (SIZE limit L): unset when it gives none. */
     VAR_SIZE_OVER,  /* L + 1, when L > 0 */
     VAR_SIZE_HUGE,  /* 4294967296, when L is 0 ("no fixed maximum") */
+    /* From --auth-user/--auth-pass, Base64 (only in "needs auth" cases). */
+    VAR_AUTH_PLAIN, /* the PLAIN response: NUL user NUL pass (RFC 4616) */
+    VAR_AUTH_USER,  /* the user name, for LOGIN */
+    VAR_AUTH_PASS,  /* the password, for LOGIN */
+    VAR_AUTH_WRONG, /* a PLAIN response with a wrong password */
     VAR_COUNT
 };
 
@@ -112,6 +117,7 @@ struct casedef {
     int profile;            /* enum profile, or -1 for every profile */
     int plaintext;          /* about the plaintext session: skips under --starttls */
     int needs_tls;          /* runs only over TLS: smtps:// or --starttls */
+    int needs_auth;         /* runs only with --auth-user/--auth-pass, over TLS */
     enum greeting_mode greeting;
     char *close_permitted;  /* closes before QUIT not judged: why, or NULL */
     struct step *steps;

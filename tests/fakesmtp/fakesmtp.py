@@ -28,6 +28,8 @@ pass bytes instead.
 """
 
 import argparse
+import base64
+import binascii
 import json
 import os
 import random
@@ -71,7 +73,7 @@ SCENARIO_KEYS = {"hostname", "greeting", "greeting_delay_ms", "on_connect",
                  "data_end_reply", "bare_lf", "bare_cr", "max_line",
                  "reply_delay_ms", "pad_replies", "repeat_replies",
                  "after_greeting", "after_reply",
-                 "tls", "implicit_tls", "enhanced_codes", "chunking",
+                 "tls", "implicit_tls", "enhanced_codes", "chunking", "auth",
                  "connections", "cycle", "default"}
 # STARTTLS: the certificate, and the deviations a test may switch on.
 TLS_FLAGS = {"advertise_after_tls", "keep_state", "accept_second", "accept_argument",
@@ -80,6 +82,10 @@ TLS_KEYS = {"cert", "key"} | TLS_FLAGS
 # CHUNKING (BDAT): the deviations a test may switch on.
 CHUNKING_FLAGS = {"lines_are_commands", "early_reply", "dot_ends_chunk", "data_after_bdat",
                   "bdat_after_last"}
+# AUTH (PLAIN, LOGIN): the credentials, and the deviations a test may switch on.
+AUTH_FLAGS = {"accept_second", "cancel_accepted", "lenient_base64", "in_transaction",
+              "wrong_code"}
+AUTH_KEYS = {"user", "pass"} | AUTH_FLAGS
 HANDSHAKE_ALERT = b"\x15\x03\x03\x00\x02\x02\x28"   # TLS alert: handshake_failure
 TOP_LEVEL_ONLY = {"connections", "cycle", "default"}
 
@@ -333,6 +339,12 @@ def validate_scenario(scenario, where="scenario", nested=False):
     if "hostname" in scenario:
         _check_bytes(where + ".hostname", scenario["hostname"])
     _check_tls(where, scenario)
+    auth = scenario.get("auth")
+    if auth is not None and (not isinstance(auth, dict) or set(auth) - AUTH_KEYS or
+                             not isinstance(auth.get("user"), str) or
+                             not isinstance(auth.get("pass"), str) or
+                             not all(isinstance(auth[f], bool) for f in set(auth) & AUTH_FLAGS)):
+        _fail(where, "auth must be {user, pass} plus flags %s" % sorted(AUTH_FLAGS))
     if not isinstance(scenario.get("enhanced_codes", False), bool):
         _fail(where, "enhanced_codes must be true or false")
     chunking = scenario.get("chunking", {})
@@ -422,6 +434,8 @@ _RCPT_RE = re.compile(r"TO:[ \t]*<([^<>]*)>(.*)\Z", re.IGNORECASE | re.DOTALL)
 _MAILBOX_RE = re.compile(
     r'(?:"(?:[^"\\\r\n]|\\.)*"|[^\s"@<>()\[\],;:\\]+)'
     r'@(?:[A-Za-z0-9\x80-\xff][A-Za-z0-9\x80-\xff.-]*|\[[^\[\]\s]+\])\Z')
+# RFC 3461 §4: xtext = *( xchar / hexchar ); "+" only as "+HH" (upper case)
+_XTEXT_RE = re.compile(r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})+\Z")
 _PARAM_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)(?:=([\x21-\x3c\x3e-\x7e]+))?\Z")
 
 
@@ -455,6 +469,8 @@ class _Session:
         self.enhanced = scenario.get("enhanced_codes", False)
         self.chunking = scenario.get("chunking")    # CHUNKING offered (flags)
         self.chunks = None                          # BDAT data of this transaction
+        self.auth = scenario.get("auth")            # AUTH offered (credentials, flags)
+        self.authenticated = False
 
     # ---- lifecycle
 
@@ -728,7 +744,7 @@ class _Session:
             "RCPT": self.cmd_rcpt, "DATA": self.cmd_data, "RSET": self.cmd_rset,
             "NOOP": self.cmd_noop, "HELP": self.cmd_help, "VRFY": self.cmd_vrfy,
             "EXPN": self.cmd_expn, "QUIT": self.cmd_quit, "STARTTLS": self.cmd_starttls,
-            "BDAT": self.cmd_bdat,
+            "BDAT": self.cmd_bdat, "AUTH": self.cmd_auth,
         }.get(verb.upper())
         if handler is None:
             return Response(reply_line(500, "Command not recognized"))
@@ -867,7 +883,67 @@ class _Session:
             keywords.append("ENHANCEDSTATUSCODES")
         if self.chunking is not None:
             keywords.append("CHUNKING")
+        if self.auth:
+            keywords.append("AUTH PLAIN LOGIN")
         return keywords
+
+    # ---- AUTH (RFC 4954, PLAIN: RFC 4616)
+
+    def cmd_auth(self, arg):
+        conf = self.auth
+        if not conf:
+            return Response(reply_line(502, "AUTH not implemented"))
+        if self.authenticated and not conf.get("accept_second"):
+            return Response(reply_line(503, "Already authenticated"))
+        if self.state in ("mail", "rcpt") and not conf.get("in_transaction"):
+            return Response(reply_line(503, "AUTH not allowed in a transaction"))
+        mech, _, initial = arg.partition(" ")
+        mech = mech.upper()
+        if mech not in ("PLAIN", "LOGIN"):
+            return Response(reply_line(504, "Unrecognized authentication mechanism"))
+        if mech == "PLAIN":
+            answer = initial or self.challenge(b"")
+            if isinstance(answer, Response):
+                return answer
+            raw = self.decode(answer)
+            if isinstance(raw, Response):
+                return raw
+            parts = raw.split(b"\0")
+            user, password = (parts[1], parts[2]) if len(parts) == 3 else (b"", b"")
+        else:
+            answers = []
+            for prompt in (b"Username:", b"Password:"):
+                answer = self.challenge(base64.b64encode(prompt))
+                if isinstance(answer, Response):
+                    return answer
+                raw = self.decode(answer)
+                if isinstance(raw, Response):
+                    return raw
+                answers.append(raw)
+            user, password = answers
+        if (user.decode("latin-1"), password.decode("latin-1")) != (conf["user"], conf["pass"]):
+            return Response(reply_line(conf.get("wrong_code") and 550 or 535,
+                                       "Authentication credentials invalid"))
+        self.authenticated = True
+        return Response(reply_line(235, "Authentication succeeded"))
+
+    def challenge(self, data):
+        """Sends "334 data" and returns the client's answer (text), or the
+        Response that ends the exchange (a "*" cancels it)."""
+        self.send(b"334 " + data + b"\r\n")
+        line = self.read_line()[0].decode("latin-1")
+        if line == "*":
+            return Response(reply_line(235 if self.auth.get("cancel_accepted") else 501,
+                                       "Authentication cancelled"))
+        return line
+
+    def decode(self, text):
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            if self.auth.get("lenient_base64"):
+                return Response(reply_line(535, "Authentication credentials invalid"))
+            return Response(reply_line(501, "Cannot decode the response"))
 
     # ---- STARTTLS (RFC 3207)
 
@@ -983,7 +1059,7 @@ class _Session:
             params["SMTPUTF8"] = lambda v: None if v is None else "bad"
         if "DSN" in adv:
             params["RET"] = lambda v: None if v and v.upper() in ("FULL", "HDRS") else "bad"
-            params["ENVID"] = lambda v: None if v else "bad"
+            params["ENVID"] = lambda v: None if v and _XTEXT_RE.match(v) else "bad"
         if "AUTH" in adv:
             params["AUTH"] = lambda v: None if v else "bad"
         return params
@@ -991,7 +1067,7 @@ class _Session:
     def rcpt_params(self):
         if "DSN" not in self.advertised():
             return {}
-        notify = re.compile(r"NEVER|(SUCCESS|FAILURE|DELAY)(,(SUCCESS|FAILURE|DELAY))*\Z",
+        notify = re.compile(r"(?:NEVER|(SUCCESS|FAILURE|DELAY)(,(SUCCESS|FAILURE|DELAY))*)\Z",
                             re.IGNORECASE)
         return {"NOTIFY": lambda v: None if v and notify.match(v) else "bad",
                 "ORCPT": lambda v: None if v and ";" in v else "bad"}
@@ -1010,6 +1086,7 @@ class _Session:
             return None
         if not text.startswith(" "):
             return reply_line(501, "Syntax error in parameters")
+        seen = set()
         for item in text.split(" "):
             if not item:
                 continue
@@ -1017,6 +1094,9 @@ class _Session:
             if not m:
                 return reply_line(501, "Syntax error in parameter %s" % item)
             key, value = m.group(1).upper(), m.group(2)
+            if key in seen:
+                return reply_line(501, "Parameter %s given twice" % key)
+            seen.add(key)
             if key not in allowed:
                 return reply_line(555, "Unsupported parameter %s" % key)
             error = allowed[key](value)

@@ -63,6 +63,10 @@ def read_expected(path, expected):
             expected[parts[0]] = (parts[1], None if parts[2] == "-" else parts[2])
 
 
+# The login tests/servers/aiosmtpd_auth.py accepts (Postfix offers no AUTH).
+AUTH = {"aiosmtpd": ("auth-tester", "auth-tester-pass")}
+
+
 def plaintext_cases():
     """The ids of the bundled cases marked "needs plaintext"."""
     ids = set()
@@ -91,6 +95,8 @@ def run_probe(server, port, workdir, state, starttls):
            "--timeout", "10", "-j", "4", "--json", report, "--junit", junit,
            "--cacert", os.path.join(state, "tls", "cert.pem")]
     cmd += ["--starttls"] if starttls else []
+    if server in AUTH:
+        cmd += ["--auth-user", AUTH[server][0], "--auth-pass", AUTH[server][1]]
     cmd.append(f"smtp://127.0.0.1:{port}")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     print(proc.stdout)

@@ -10,8 +10,10 @@
 # Uses Debian's /usr/bin/python3 (package python3-aiosmtpd, 1.4.x).
 # Note: the banner/EHLO host name is the machine's FQDN (socket.getfqdn()).
 # STARTTLS is on (not required), with a self-signed certificate made at
-# start: STATEDIR/tls/cert.pem (aiosmtpd.test and 127.0.0.1); AUTH is then
-# advertised over TLS only (aiosmtpd's default).
+# start: STATEDIR/tls/cert.pem (aiosmtpd.test and 127.0.0.1).  AUTH is on
+# through aiosmtpd_auth.py (aiosmtpd's command line plus an authenticator
+# for auth-tester / auth-tester-pass), and advertised over TLS only (aiosmtpd's
+# default).
 # Extra aiosmtpd CLI options can be passed in $AIOSMTPD_ARGS (word-split),
 # e.g. AIOSMTPD_ARGS="-s 33554432 -u" to advertise SIZE and SMTPUTF8.
 
@@ -25,7 +27,8 @@ die() { echo "aiosmtpd.sh: $*" >&2; exit 1; }
 
 usage() { echo "usage: $0 start|stop STATEDIR" >&2; exit 2; }
 
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 
 # Succeed if $1 is a live aiosmtpd process (guards against recycled pids).
 is_our_server() {
@@ -54,7 +57,7 @@ do_start() {
         rm -f "$sd/port" "$sd/pid"
         : >"$sd/log"
         # shellcheck disable=SC2086
-        "$PY" -I -m aiosmtpd -n -c aiosmtpd.handlers.Sink \
+        "$PY" -I "$HERE/aiosmtpd_auth.py" -n -c aiosmtpd.handlers.Sink \
             -l "127.0.0.1:$port" --tlscert "$sd/tls/cert.pem" --tlskey "$sd/tls/key.pem" \
             --no-requiretls ${AIOSMTPD_ARGS:-} </dev/null >>"$sd/log" 2>&1 9>&- &
         pid=$!

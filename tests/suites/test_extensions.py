@@ -125,6 +125,72 @@ class Chunking(unittest.TestCase):
         assert_deviations_caught(self, "chunking", dev, extra_args=RCPT)
 
 
+DSN = {"ehlo_keywords": ["PIPELINING", "SIZE 10240000", "8BITMIME", "DSN", "SMTPUTF8"]}
+
+
+class EightbitAndSmtputf8(unittest.TestCase):
+    def test_conforming(self):
+        for suite in ("8bitmime", "smtputf8"):
+            with self.subTest(suite=suite):
+                rc, cases = run_cases(suite, DSN, extra_args=RCPT)
+                assert_conforming(self, rc, cases)
+
+    def test_deviations(self):
+        assert_deviations_caught(self, "8bitmime", {
+            "body-8bitmime": [(dict(DSN, rules=[rule("BODY=8BITMIME", 555)]), "info",
+                               "6152-3-extended-mail"),
+                              (dict(DSN, rules=[rule("^MAIL", 550)]), "skip", "inconclusive")],
+            "body-7bit": [(dict(DSN, rules=[rule("BODY=7BIT", 501)]), "info",
+                           "6152-3-extended-mail")],
+            "eightbit-message": [(dict(DSN, data_end_reply={"reply": "554 no 8-bit here\r\n"}),
+                                  "skip", "inconclusive")],
+        }, extra_args=RCPT)
+        assert_deviations_caught(self, "smtputf8", {
+            "utf8-sender": [(dict(DSN, rules=[rule("^MAIL FROM:<sm\xc3", 553)]), "fail",
+                             "6531-3.2-accept-utf8-mailbox"),
+                            # a 550 may be policy: not judged
+                            (dict(DSN, rules=[rule("^MAIL FROM:<sm\xc3", 550)]), "pass", None)],
+            "utf8-recipient": [(dict(DSN, rules=[rule("^RCPT TO:<p\xc3", 501)]), "fail",
+                                "6531-3.2-accept-utf8-mailbox")],
+        }, extra_args=RCPT)
+
+    def test_without_the_keywords(self):
+        rc, cases = run_cases("smtputf8", {}, extra_args=RCPT)
+        self.assertTrue(all(c["verdict"] == "skip" for c in cases.values()))
+
+
+class Dsn(unittest.TestCase):
+    def test_conforming(self):
+        rc, cases = run_cases("dsn", DSN)
+        assert_conforming(self, rc, cases)
+
+    def test_without_dsn_every_case_skips(self):
+        rc, cases = run_cases("dsn", {})
+        self.assertTrue(all(c["verdict"] == "skip" for c in cases.values()))
+
+    def test_deviations(self):
+        def on(match, code):
+            return dict(DSN, rules=[rule(match, code)])
+        dev = {
+            "mail-ret-envid": [(on("ENVID=", 555), "fail", "3461-5.1-mail-same-reply"),
+                               (on("^MAIL", 550), "skip", "inconclusive")],
+            "mail-ret-full": [(on("RET=FULL", 550), "fail", "3461-5.1-mail-same-reply")],
+            "mail-ret-invalid": [(on("RET=ALL", 250), "fail", "3461-5.1-mail-invalid-501"),
+                                 (on("RET=ALL", 555), "fail", "3461-5.1-mail-invalid-501")],
+            "mail-envid-bad-xtext": [(on("ENVID=smtpspec\\+ZZ", 250), "fail",
+                                      "3461-5.1-mail-invalid-501")],
+            "mail-ret-twice": [(on("RET=FULL", 250), "fail", "3461-5.1-mail-invalid-501")],
+            "rcpt-notify-orcpt": [(on("NOTIFY=", 555), "fail", "3461-5.1-rcpt-same-reply")],
+            "rcpt-notify-never": [(on("NOTIFY=NEVER", 550), "fail", "3461-5.1-rcpt-same-reply")],
+            "rcpt-notify-never-combined": [(on("NEVER,", 250), "warn",
+                                            "3461-5.1-rcpt-invalid-501")],
+            "rcpt-notify-unknown": [(on("ALWAYS", 250), "warn", "3461-5.1-rcpt-invalid-501")],
+            "rcpt-orcpt-no-type": [(on("ORCPT=Postmaster", 250), "warn",
+                                    "3461-5.1-rcpt-invalid-501")],
+        }
+        assert_deviations_caught(self, "dsn", dev)
+
+
 class EnhancedStatusCodes(unittest.TestCase):
     """Every reply is checked when ENHANCEDSTATUSCODES is advertised."""
 
@@ -156,6 +222,22 @@ class EnhancedStatusCodes(unittest.TestCase):
         rc, cases = run_cases("basic", {"enhanced_codes": True, "greeting": "220 fake.test\r\n"},
                               extra_args=RCPT)
         assert_conforming(self, rc, cases)
+
+    def test_suite(self):
+        rc, cases = run_cases("enhancedstatuscodes", {"enhanced_codes": True})
+        assert_conforming(self, rc, cases)
+        rc, cases = run_cases("enhancedstatuscodes", {})
+        self.assertTrue(all(c["verdict"] == "skip" for c in cases.values()))
+        assert_deviations_caught(self, "enhancedstatuscodes", {
+            "positive": [(rules(rule("^RSET", 250, text="OK"), enhanced_codes=True), "fail",
+                          "2034-4-status-code-present")],
+            "refused-command": [(rules(rule("^XSMTPSPEC", 500, text="2.0.0 no"),
+                                       enhanced_codes=True), "fail", "2034-4-class-agrees")],
+            "without-ehlo": [(rules(rule("^NOOP", 250, text="OK"), enhanced_codes=True),
+                              "fail", "2034-4-status-code-present")],
+            "quit": [(rules(rule("^QUIT", 221, text="bye"), enhanced_codes=True), "fail",
+                      "2034-4-status-code-present")],
+        })
 
     def test_without_the_keyword_nothing_is_checked(self):
         rc, case = run_case("basic", "noop", rules(rule("^NOOP", 250, text="OK")))

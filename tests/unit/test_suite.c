@@ -587,7 +587,7 @@ static const struct bad_case bad_cases[] = {
     { "sendraw unquoted", HEAD "sendraw NOOP\n", 5, "sendraw and write take quoted strings" },
     { "write unquoted", HEAD "write NOOP\n", 5, "sendraw and write take quoted strings" },
     { "send without text", HEAD "send\n", 5, "send needs a command line" },
-    { "needs bad", HEAD "needs something\n", 5, "needs takes: rcpt | rcpt2 | plaintext | tls | ext KEYWORD" },
+    { "needs bad", HEAD "needs something\n", 5, "needs takes: rcpt | rcpt2 | plaintext | tls | auth | ext KEYWORD" },
     { "needs rcpt extra", HEAD "needs rcpt now\n", 5, "needs takes:" },
     { "needs profile bad", HEAD "needs profile rfc2821\n", 5, "unknown profile \"rfc2821\"" },
     { "greeting bad", HEAD "greeting sometimes\n", 5, "greeting takes accept, refuse or any" },
