@@ -52,10 +52,10 @@ static int number(const char *p, size_t n, int *v)
 {
     size_t i = 0;
     *v = 0;
-    while (i < n && isdigit((unsigned char)p[i]))
+    while (i < n && i < 4 && isdigit((unsigned char)p[i]))
         *v = *v * 10 + (p[i++] - '0');
     if (i == 0 || i > 3)
-        return 0;
+        return 0;       /* no digit, or more than three (the value is not used) */
     return i > 1 && p[0] == '0' ? -1 : (int)i;
 }
 

@@ -8,6 +8,7 @@
 #include "../../src/buf.h"
 #include "../../src/ehlo.h"
 #include "../../src/reply.h"
+#include "../../src/status.h"
 
 static void count_finding(void *ctx, const char *rule, const char *msg)
 {
@@ -30,6 +31,7 @@ static void check_reply(const char *p, size_t n)
     size_t total = 0;
     for (int c = 0; c < CHECK_COUNT; c++)
         content_check_run((enum content_check)c, &r, count_finding, &total);
+    status_check(&r, count_finding, &total);
     reply_shrink(&r, n / 2);
     if (r.raw_len > n || r.total_lines < r.nlines)
         abort();

@@ -53,6 +53,9 @@ int main(void)
     check("class 3", S("250 3.0.0 x\r\n"), "3463-2-status-code-abnf");
     check("four digits", S("250 2.1000.0 x\r\n"), "3463-2-status-code-abnf");
     check("two parts", S("250 2.0 x\r\n"), "3463-2-status-code-abnf");
+    /* found by fuzz_reply: a long digit run once overflowed the parser */
+    check("thirty digits", S("250 2.999999999999999999999999999999.0 x\r\n"),
+          "3463-2-status-code-abnf");
     check("subject 8 is defined nowhere", S("250 2.8.0 x\r\n"), "3463-2-registered-codes");
     check("unknown detail: a note", S("550 5.7.99 x\r\n"), "note");
     check("X.7.30 (RFC 8689) is known", S("550 5.7.30 x\r\n"), "");
