@@ -14,20 +14,21 @@ set -eu
 out=${1:?usage: mkcerts.sh OUTDIR}
 mkdir -p "$out"
 cd "$out"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+work=$(mktemp -d)               # openssl ca's database and config, and the log
+trap 'rm -rf "$work"' EXIT
+log=$work/log
 fail() { cat "$log" >&2; echo "mkcerts.sh: $*" >&2; exit 1; }
 run() { "$@" >>"$log" 2>&1 || fail "$1 failed"; }
 
 good_names="DNS:fake.test,DNS:localhost,IP:127.0.0.1,IP:::1"
-mkdir -p ca.d/new
-: > ca.d/index.txt
-echo 1000 > ca.d/serial
-cat > ca.d/ca.cnf <<CNF
+mkdir -p "$work/new"
+: > "$work/index.txt"
+echo 1000 > "$work/serial"
+cat > "$work/ca.cnf" <<CNF
 [ ca ]
 default_ca = test
 [ test ]
-dir = $PWD/ca.d
+dir = $work
 database = \$dir/index.txt
 new_certs_dir = \$dir/new
 serial = \$dir/serial
@@ -48,12 +49,11 @@ run openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=smtpspec tes
 sign() {
     local name=$1 bits=$2 sans=$3 cn=${3%%,*}
     run openssl req -newkey "rsa:$bits" -nodes -subj "/CN=${cn#DNS:}" \
-        -addext "subjectAltName=$sans" -keyout "$name.key" -out "$name.csr"
+        -addext "subjectAltName=$sans" -keyout "$name.key" -out "$work/$name.csr"
     local dates=(-days 3650)
     [ $# -eq 5 ] && dates=(-startdate "$4" -enddate "$5")
-    run openssl ca -batch -config ca.d/ca.cnf -notext "${dates[@]}" \
-        -in "$name.csr" -out "$name.pem"
-    rm -f "$name.csr"
+    run openssl ca -batch -config "$work/ca.cnf" -notext "${dates[@]}" \
+        -in "$work/$name.csr" -out "$name.pem"
 }
 
 sign valid 2048 "$good_names"

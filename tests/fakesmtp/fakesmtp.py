@@ -77,7 +77,7 @@ SCENARIO_KEYS = {"hostname", "greeting", "greeting_delay_ms", "on_connect",
                  "connections", "cycle", "default"}
 # STARTTLS: the certificate, and the deviations a test may switch on.
 TLS_FLAGS = {"advertise_after_tls", "keep_state", "accept_second", "accept_argument",
-             "inject_response", "process_pipelined", "fail_handshake"}
+             "inject_response", "process_pipelined", "fail_handshake", "never_finish"}
 TLS_KEYS = {"cert", "key"} | TLS_FLAGS
 # CHUNKING (BDAT): the deviations a test may switch on.
 CHUNKING_FLAGS = {"lines_are_commands", "early_reply", "dot_ends_chunk", "data_after_bdat",
@@ -276,11 +276,17 @@ def _check_tls(where, scenario):
 
 
 def server_context(conf):
-    """An ssl context serving conf's certificate (any key size: weak test
-    certificates load too)."""
+    """An ssl context serving conf's certificate.  The system's security
+    level is kept; only a certificate it refuses to load (the RSA 1024
+    "weak" test certificate: EE_KEY_TOO_SMALL at Debian's level 2) is
+    served at SECLEVEL=0."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    ctx.load_cert_chain(conf["cert"], conf["key"])
+    try:
+        ctx.load_cert_chain(conf["cert"], conf["key"])
+    except ssl.SSLError:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.load_cert_chain(conf["cert"], conf["key"])
     return ctx
 
 
@@ -466,6 +472,7 @@ class _Session:
         self.closed = False
         self.tls = scenario.get("tls")              # STARTTLS offered
         self.tls_active = False
+        self.tls_closed = False                     # close_notify both ways: raw from here
         self.enhanced = scenario.get("enhanced_codes", False)
         self.chunking = scenario.get("chunking")    # CHUNKING offered (flags)
         self.chunks = None                          # BDAT data of this transaction
@@ -540,7 +547,7 @@ class _Session:
             except (OSError, ValueError) as exc:
                 raise _EndSession("receive failed: %s" % (exc,))
             with self.server._lock:
-                if len(self.record.received) < RECORD_RECEIVED_CAP:
+                if len(self.record.received) < RECORD_RECEIVED_CAP and not self.tls_closed:
                     self.record.received += data
             return data
 
@@ -626,9 +633,13 @@ class _Session:
         self.event("flood end (%d bytes)" % sent)
 
     def close_cleanly(self):
-        """FIN: stop sending, read (and record) until the peer closes."""
+        """FIN: stop sending, read (and record) until the peer closes.
+        Over TLS, a close_notify alert goes first, and the reads stay
+        decrypted (the raw socket's shutdown keeps the TLS layer)."""
+        if self.tls_active:
+            self.send_close_notify()
         try:
-            self.sock.shutdown(socket.SHUT_WR)
+            socket.socket.shutdown(self.sock, socket.SHUT_WR)
         except OSError:
             pass
         deadline = time.monotonic() + CLOSE_DRAIN_SECONDS
@@ -640,6 +651,21 @@ class _Session:
         except _EndSession:
             pass
         raise _EndSession("closed (FIN)")
+
+    def send_close_notify(self):
+        """Sends TLS close_notify without waiting for the peer's."""
+        try:
+            self.sock.setblocking(False)
+            self.sock.unwrap()          # the peer's close_notify had come too
+            self.tls_closed = True
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            pass                        # ours is sent; the peer's is not here yet
+        except (OSError, ValueError, AttributeError):
+            pass
+        try:
+            self.sock.settimeout(self.server.io_timeout)
+        except OSError:
+            pass
 
     def reset(self):
         """RST: SO_LINGER with zero timeout, then close."""
@@ -969,21 +995,61 @@ class _Session:
         if conf.get("fail_handshake"):    # answer the ClientHello with an alert
             self.recv(self.server.idle_timeout)
             self.send(HANDSHAKE_ALERT)
+            self.event("tls handshake refused (handshake_failure alert sent)")
             self.close_cleanly()
+        if conf.get("never_finish"):
+            self.never_finish()
         self.handshake(conf)
         if not conf.get("keep_state"):
             self.state = "init"
             self.reset_transaction()
 
+    def never_finish(self):
+        """The handshake never starts on the server's side: what comes (the
+        ClientHello) is read and recorded, unanswered, until idle_timeout
+        passes without a byte; then the connection closes (no 421: it
+        could not be read)."""
+        while True:
+            data = self.recv(self.server.idle_timeout)
+            if data is None:
+                self.close_socket()
+                raise _EndSession("tls handshake never finished: closed after idle timeout")
+            if not data:
+                raise _EndSession("peer closed during the unfinished tls handshake")
+
     def handshake(self, conf):
         """Server side of a TLS handshake on the connection; ends the
-        session when it fails."""
+        session when it fails or has not finished within idle_timeout
+        (however slowly the client drips its bytes), or the server stops."""
+        limit = self.server.idle_timeout
+        deadline = time.monotonic() + limit
         try:
-            self.sock.settimeout(self.server.idle_timeout)
-            self.sock = server_context(conf).wrap_socket(self.sock, server_side=True)
-            self.sock.settimeout(self.server.io_timeout)
-        except (OSError, ssl.SSLError, ValueError) as exc:
+            ctx = server_context(conf)
+            self.sock.setblocking(False)
+            self.sock = ctx.wrap_socket(self.sock, server_side=True,
+                                        do_handshake_on_connect=False)
+        except (OSError, ValueError) as exc:
             raise _EndSession("tls handshake failed: %s" % (exc,))
+        while True:
+            if self.stopping.is_set():
+                raise _EndSession("server stopped")
+            try:
+                self.sock.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                want = ([self.sock], [])
+            except ssl.SSLWantWriteError:
+                want = ([], [self.sock])
+            except (OSError, ValueError, AttributeError) as exc:
+                raise _EndSession("tls handshake failed: %s" % (exc,))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _EndSession("tls handshake failed: not finished within %gs" % limit)
+            try:
+                select.select(want[0], want[1], [], min(POLL_SECONDS, left))
+            except (OSError, ValueError) as exc:
+                raise _EndSession("tls handshake failed: %s" % (exc,))
+        self.sock.settimeout(self.server.io_timeout)
         self.tls_active = True
         self.event("tls established: %s %s" % (self.sock.version(), self.sock.cipher()[0]))
 
@@ -1231,8 +1297,10 @@ class FakeServer:
             self._sessions.append(session)
             thread = threading.Thread(target=session.run, daemon=True,
                                       name="fakesmtp-conn-%d" % record.index)
+            # started under the lock: whoever sees the connection counted
+            # can join its thread (wait_idle right after wait_for_connections)
+            thread.start()
             self._threads.append(thread)
-        thread.start()
 
     def _session_finished(self, session):
         with self._lock:
@@ -1299,7 +1367,9 @@ class FakeServer:
     def wait_idle(self, timeout=5.0):
         """Wait until every connection handler has finished; bool."""
         deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
             if thread.is_alive():
                 return False
