@@ -268,7 +268,7 @@ static json_t *report_json(const struct run_report *r)
         json_object_set_new(summary, verdict_name((enum verdict)v),
                             json_integer((json_int_t)r->count[v]));
     return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:b, s:o, s:s,"
-                     " s:{s:b, s:I, s:I, s:i, s:i, s:b, s:b, s:b, s:b}, s:{s:I, s:I, s:i},"
+                     " s:{s:b, s:I, s:I, s:i, s:i, s:b, s:b, s:b, s:b, s:b}, s:{s:I, s:I, s:i},"
                      " s:o, s:o, s:o}",
                      "tool", "name", "smtpspec", "version", PACKAGE_VERSION,
                      "string_encoding", "wire-escape",
@@ -288,6 +288,7 @@ static json_t *report_json(const struct run_report *r)
                      "starttls", r->cfg->starttls,
                      "insecure", r->cfg->conn.insecure,
                      "cacert_given", r->cfg->conn.cafile != NULL,
+                     "auth_given", r->cfg->secrets[0] != NULL,
                      "backoff", "greetings_421", (json_int_t)r->stats.greetings_421,
                      "retries", (json_int_t)r->stats.retries,
                      "jobs", r->stats.jobs,

@@ -14,7 +14,9 @@ trap '"$src/tests/servers/aiosmtpd.sh" stop "$state"; rm -rf "$state"' EXIT
 port=$("$src/tests/servers/aiosmtpd.sh" start "$state") || exit 1
 mkdir -p reports
 # aiosmtpd discards every message, so the delivery cases may run: --rcpt.
+# Its STARTTLS certificate is the test one made at start (--cacert).
 "$bin" --suites-dir "$src/suites" --rcpt demo@smtpspec.test \
+    --cacert "$state/tls/cert.pem" \
     --json reports/demo.json --junit reports/demo.xml "smtp://127.0.0.1:$port"
 rc=$?
 echo "demo: smtpspec exited $rc; reports: reports/demo.json reports/demo.xml"

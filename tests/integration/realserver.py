@@ -153,6 +153,9 @@ def main():
         print(f"FAIL: {f}")
     passed = total + 1 - len(failures)
     print(f"# {server}{' --starttls' if starttls else ''}: {report['summary']}")
+    behaviours = [f["verdict"] for f in report["findings"]]
+    print("# findings (fail/warn/info): %d / %d / %d" % tuple(
+        behaviours.count(v) for v in ("fail", "warn", "info")))
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
