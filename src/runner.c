@@ -881,6 +881,10 @@ static int open_case(struct case_run *r)
         return -1;
     }
     r->connected = 1;
+    if (r->def->greeting == GREETING_EARLY) {
+        r->greeted = 1;     /* the case reads the greeting itself (read GREETING) */
+        return 0;
+    }
     struct exchange *ex = new_exchange(r, CMD_GREETING);
     int got = ex ? read_reply(r, ex, started) : -1;
     r->greeted = ex && ex->has_reply;   /* a 421 greeting is an answer too */
@@ -1028,7 +1032,8 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
         if (open_case(&r) == 0)
             run_steps(&r);
         contact = !r.greeted ? CONTACT_FAILED
-                : res->ex[0].reply.code == 421 ? CONTACT_421 : CONTACT_OK;
+                : res->nex && res->ex[0].has_reply && res->ex[0].reply.code == 421
+                ? CONTACT_421 : CONTACT_OK;
     }
     teardown(&r);
     conclude(&r);

@@ -670,14 +670,14 @@ static int d_needs(struct parser *p, const char *arg)
 
 static int d_greeting(struct parser *p, const char *arg)
 {
-    static const char *const modes[] = { "accept", "refuse", "any" };
-    for (int i = 0; i < 3; i++) {
+    static const char *const modes[] = { "accept", "refuse", "any", "early" };
+    for (int i = 0; i < 4; i++) {
         if (strcmp(arg, modes[i]) == 0) {
             p->cur->greeting = (enum greeting_mode)i;
             return 0;
         }
     }
-    return perr(p, "greeting takes accept, refuse or any");
+    return perr(p, "greeting takes accept, refuse, any or early");
 }
 
 /* close-permitted "why": closes before QUIT are not judged in this case */

@@ -97,7 +97,8 @@ struct step {
 enum greeting_mode {
     GREETING_ACCEPT = 0,    /* run only when the server greets with 220 */
     GREETING_REFUSE,        /* run only when it greets with 554/521 */
-    GREETING_ANY
+    GREETING_ANY,
+    GREETING_EARLY          /* not read on connect: the steps write first, then "read GREETING" */
 };
 
 struct suite;

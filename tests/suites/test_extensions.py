@@ -31,6 +31,20 @@ class Pipelining(unittest.TestCase):
         rc, cases = run_cases("pipelining", extra_args=RCPT)
         assert_conforming(self, rc, cases, skipped=("without-extension",))
 
+    def test_before_greeting(self):
+        rc, case = run_case("pipelining", "before-greeting")
+        self.assertEqual(case["verdict"], "pass", case["reason"])
+        self.assertEqual([e["table_command"] for e in case["exchanges"]],
+                         ["GREETING", "EHLO", "NOOP"])
+        self.assertTrue(case["exchanges"][0]["sent"].startswith("EHLO "))
+        # a server that drops an early talker: not judged
+        rc, case = run_case("pipelining", "before-greeting",
+                            {"rules": [{"match": "^EHLO", "action": "close"}]})
+        self.assertNotEqual(case["verdict"], "fail", case["reason"])
+        # a wrong code is still the code table's
+        rc, case = run_case("pipelining", "before-greeting", rules(rule("^NOOP", 354)))
+        self.assertEqual((case["verdict"], case["rule"]), ("warn", "5321-4.3.1-command-codes"))
+
     def test_without_the_extension(self):
         rc, cases = run_cases("pipelining", {"ehlo_keywords": ["8BITMIME"]}, extra_args=RCPT)
         self.assertEqual(cases["without-extension"]["verdict"], "pass")

@@ -590,7 +590,7 @@ static const struct bad_case bad_cases[] = {
     { "needs bad", HEAD "needs something\n", 5, "needs takes: rcpt | rcpt2 | plaintext | tls | auth | ext KEYWORD" },
     { "needs rcpt extra", HEAD "needs rcpt now\n", 5, "needs takes:" },
     { "needs profile bad", HEAD "needs profile rfc2821\n", 5, "unknown profile \"rfc2821\"" },
-    { "greeting bad", HEAD "greeting sometimes\n", 5, "greeting takes accept, refuse or any" },
+    { "greeting bad", HEAD "greeting sometimes\n", 5, "greeting takes accept, refuse, any or early" },
     { "ref without text", HEAD "ref\n", 5, "ref needs text" },
     { "title without text", "suite s\ntitle\n", 2, "title needs text" },
 };
@@ -708,7 +708,7 @@ static void test_tls_steps(void)
 {
     static const char text[] =
         "suite t\ntitle T\ncase x\ntitle X\n"
-        "needs plaintext\nneeds tls\nneeds no-ext starttls\n"
+        "needs plaintext\nneeds tls\nneeds no-ext starttls\ngreeting early\n"
         "send STARTTLS\nrequire 220 \"no\"\nstarttls r-none\ncertificate\n";
     struct suite *s = NULL;
     char err[512] = "";
@@ -720,6 +720,7 @@ static void test_tls_steps(void)
     }
     const struct casedef *c = &s->cases[0];
     CHECK(c->plaintext && c->needs_tls, "needs plaintext and needs tls are recorded");
+    CHECK(c->greeting == GREETING_EARLY, "greeting early is recorded");
     CHECK(c->nneeds_no_ext == 1 && strcmp(c->needs_no_ext[0], "STARTTLS") == 0,
           "needs no-ext upper-cases its keyword");
     CHECK(c->nsteps == 4 && c->steps[2].kind == STEP_STARTTLS &&
