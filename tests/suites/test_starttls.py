@@ -84,7 +84,12 @@ class Deviations(unittest.TestCase):
                 (tls(keep_state=True), "fail", "3207-4.2-server-discards-knowledge"),
                 # MAIL before EHLO accepted in plaintext too: the control fails
                 (dict(tls(), rules=[{"match": "^MAIL", "state": "init", "times": 1,
-                                     "reply": "250 ok\r\n"}]), "skip", "inconclusive")],
+                                     "reply": "250 ok\r\n"}]), "skip", "inconclusive"),
+                # 530 (TLS required first) is not a refusal for want of EHLO
+                (dict(tls(keep_state=True), rules=[
+                    {"match": "^MAIL", "state": "init", "times": 1,
+                     "reply": "530 5.7.0 Must issue a STARTTLS command first\r\n"}]),
+                 "skip", "inconclusive")],
             "in-transaction": [
                 (tls(keep_state=True), "fail", "3207-4.2-server-discards-knowledge"),
                 (dict(tls(), rules=[{"match": "^RCPT", "state": "ready", "times": 1,
