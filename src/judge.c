@@ -117,6 +117,9 @@ void judge_reply(const struct judge_ctx *j, struct exchange *ex)
     if (code == 421)
         exchange_addf(ex, V_ERROR, NULL, "421: the server is closing the channel (overload, rate "
             "limit or shutdown); the case is inconclusive");
+    else if (ex->check.rule && j->codes_not_judged)
+        exchange_addf(ex, V_PASS, NULL, "note: %s (not judged: %s)", ex->check.reason,
+                      j->codes_not_judged);
     else if (ex->check.rule)
         broken(j, ex, ex->check.rule, ex->check.reason);
     if (code != 421)

@@ -21,6 +21,7 @@ struct judge_ctx {
     int refused;                /* the refusing greeting, 554 or 521; else 0 */
     int tls_active;             /* a TLS session is active (smtps or after STARTTLS) */
     const char *close_permitted;/* the case's close-permitted reason, or NULL */
+    const char *codes_not_judged;/* the case's codes-not-judged reason, or NULL */
     const struct case_result *so_far;   /* the case's exchanges until now, or NULL */
     const char *keywords;       /* discovery EHLO keywords, may be NULL */
     int extended;               /* this connection's EHLO got 250 (no HELO since) */

@@ -1019,7 +1019,8 @@ static enum contact run_case(const struct run_config *cfg, const struct server_i
     r.vars.value[VAR_SIZE_HUGE] = info->size_huge[0] ? info->size_huge : NULL;
     r.jc = (struct judge_ctx){ .cat = cfg->catalog, .profile = cfg->profile,
                                .keywords = info->keywords,
-                               .close_permitted = def->close_permitted, .so_far = res };
+                               .close_permitted = def->close_permitted,
+                               .codes_not_judged = def->codes_not_judged, .so_far = res };
     long long started = clock_ms();
     memset(res, 0, sizeof *res);
     res->def = def;

@@ -692,6 +692,18 @@ static int d_close_permitted(struct parser *p, const char *arg)
     return 0;
 }
 
+/* codes-not-judged "why": replies outside their code set are notes here */
+static int d_codes_not_judged(struct parser *p, const char *arg)
+{
+    struct step tmp = { 0 };
+    if (p->cur->codes_not_judged)
+        return perr(p, "codes-not-judged given twice");
+    if (parse_why(p, arg, "codes-not-judged", &tmp) != 0)
+        return -1;
+    p->cur->codes_not_judged = tmp.why;
+    return 0;
+}
+
 static int d_suite(struct parser *p, const char *arg)
 {
     if (p->suite->id)
@@ -759,6 +771,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
         { "suite", IN_SUITE }, { "case", IN_SUITE | IN_HEAD | IN_STEPS },
         { "title", IN_SUITE | IN_HEAD }, { "ref", IN_SUITE | IN_HEAD },
         { "needs", IN_HEAD }, { "greeting", IN_HEAD }, { "close-permitted", IN_HEAD },
+        { "codes-not-judged", IN_HEAD },
         { "send", IN_HEAD | IN_STEPS }, { "sendraw", IN_HEAD | IN_STEPS },
         { "write", IN_HEAD | IN_STEPS }, { "read", IN_HEAD | IN_STEPS },
         { "expect", IN_HEAD | IN_STEPS }, { "expect-close", IN_HEAD | IN_STEPS },
@@ -791,6 +804,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "needs")) return d_needs(p, arg);
     if (!strcmp(word, "greeting")) return d_greeting(p, arg);
     if (!strcmp(word, "close-permitted")) return d_close_permitted(p, arg);
+    if (!strcmp(word, "codes-not-judged")) return d_codes_not_judged(p, arg);
     if (!strcmp(word, "send")) return d_send(p, arg, STEP_SEND, 1);
     if (!strcmp(word, "sendraw")) return d_send(p, arg, STEP_SEND, 0);
     if (!strcmp(word, "write")) return d_send(p, arg, STEP_WRITE, 0);
@@ -960,6 +974,7 @@ void suite_free(struct suite *s)
         free(c->id);
         free(c->title);
         free(c->close_permitted);
+        free(c->codes_not_judged);
         free_strs(c->refs, c->nrefs);
         free_strs(c->needs_ext, c->nneeds_ext);
         free_strs(c->needs_no_ext, c->nneeds_no_ext);

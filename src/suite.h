@@ -121,6 +121,7 @@ struct casedef {
     int needs_auth;         /* runs only with --auth-user/--auth-pass, over TLS */
     enum greeting_mode greeting;
     char *close_permitted;  /* closes before QUIT not judged: why, or NULL */
+    char *codes_not_judged; /* codes outside the table are notes: why, or NULL */
     struct step *steps;
     size_t nsteps;
 };

@@ -841,6 +841,26 @@ static void test_check_catalog(void)
     catalog_free(bundled);
 }
 
+/* codes-not-judged: a code outside the table is a note, syntax still judged. */
+static void test_codes_not_judged(void)
+{
+    struct judge_ctx j = ctx5321();
+    struct exchange ex;
+    j.codes_not_judged = "pipelined without PIPELINING";
+    ex_init(&ex, "NOOP", S("554 no\r\n"));
+    judge_reply(&j, &ex);
+    tap_result_(ex.nfindings == 1 && find(&ex, NULL, V_PASS) == 0,
+                "codes-not-judged: NOOP 554 is a note", "got %s", show(&ex));
+    CHECK_CONTAINS(ex.nfindings ? ex.findings[0].message : NULL, "not judged: pipelined",
+                   "codes-not-judged: the note gives the case's reason");
+    exchange_free(&ex);
+    ex_init(&ex, "NOOP", S("250-a\r\n251 b\r\n"));
+    judge_reply(&j, &ex);
+    tap_result_(find(&ex, "5321-4.2.1-multiline-same-code", V_FAIL) >= 0,
+                "codes-not-judged: reply syntax is still judged", "got %s", show(&ex));
+    exchange_free(&ex);
+}
+
 /* The handshake and the certificate (judge_handshake_failed,
  * judge_certificate). */
 static void test_tls(void)
@@ -911,6 +931,7 @@ int main(void)
     test_other_steps();
     test_content();
     test_tls();
+    test_codes_not_judged();
     test_check_catalog();
     catalog_free(cat);
     return done_testing();

@@ -709,6 +709,7 @@ static void test_tls_steps(void)
     static const char text[] =
         "suite t\ntitle T\ncase x\ntitle X\n"
         "needs plaintext\nneeds tls\nneeds no-ext starttls\ngreeting early\n"
+        "codes-not-judged \"the client spoke first\"\n"
         "send STARTTLS\nrequire 220 \"no\"\nstarttls r-none\ncertificate\n";
     struct suite *s = NULL;
     char err[512] = "";
@@ -721,6 +722,8 @@ static void test_tls_steps(void)
     const struct casedef *c = &s->cases[0];
     CHECK(c->plaintext && c->needs_tls, "needs plaintext and needs tls are recorded");
     CHECK(c->greeting == GREETING_EARLY, "greeting early is recorded");
+    CHECK(c->codes_not_judged && strcmp(c->codes_not_judged, "the client spoke first") == 0,
+          "codes-not-judged keeps its reason");
     CHECK(c->nneeds_no_ext == 1 && strcmp(c->needs_no_ext[0], "STARTTLS") == 0,
           "needs no-ext upper-cases its keyword");
     CHECK(c->nsteps == 4 && c->steps[2].kind == STEP_STARTTLS &&
