@@ -680,29 +680,20 @@ static int d_greeting(struct parser *p, const char *arg)
     return perr(p, "greeting takes accept, refuse, any or early");
 }
 
-/* close-permitted "why": closes before QUIT are not judged in this case */
-static int d_close_permitted(struct parser *p, const char *arg)
+/* A case header directive that takes one quoted reason into *field:
+ * close-permitted (closes before QUIT are not judged) and codes-not-judged
+ * (replies outside their code set are notes). */
+static int d_reason(struct parser *p, const char *arg, const char *directive, char **field)
 {
     struct step tmp = { 0 };
-    if (p->cur->close_permitted)
-        return perr(p, "close-permitted given twice");
-    if (parse_why(p, arg, "close-permitted", &tmp) != 0)
+    if (*field)
+        return perr(p, "%s given twice", directive);
+    if (parse_why(p, arg, directive, &tmp) != 0)
         return -1;
-    p->cur->close_permitted = tmp.why;
+    *field = tmp.why;
     return 0;
 }
 
-/* codes-not-judged "why": replies outside their code set are notes here */
-static int d_codes_not_judged(struct parser *p, const char *arg)
-{
-    struct step tmp = { 0 };
-    if (p->cur->codes_not_judged)
-        return perr(p, "codes-not-judged given twice");
-    if (parse_why(p, arg, "codes-not-judged", &tmp) != 0)
-        return -1;
-    p->cur->codes_not_judged = tmp.why;
-    return 0;
-}
 
 static int d_suite(struct parser *p, const char *arg)
 {
@@ -803,8 +794,10 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "ref")) return d_ref(p, arg);
     if (!strcmp(word, "needs")) return d_needs(p, arg);
     if (!strcmp(word, "greeting")) return d_greeting(p, arg);
-    if (!strcmp(word, "close-permitted")) return d_close_permitted(p, arg);
-    if (!strcmp(word, "codes-not-judged")) return d_codes_not_judged(p, arg);
+    if (!strcmp(word, "close-permitted"))
+        return d_reason(p, arg, word, &p->cur->close_permitted);
+    if (!strcmp(word, "codes-not-judged"))
+        return d_reason(p, arg, word, &p->cur->codes_not_judged);
     if (!strcmp(word, "send")) return d_send(p, arg, STEP_SEND, 1);
     if (!strcmp(word, "sendraw")) return d_send(p, arg, STEP_SEND, 0);
     if (!strcmp(word, "write")) return d_send(p, arg, STEP_WRITE, 0);
