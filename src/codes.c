@@ -13,16 +13,26 @@
  *   seed 004              004_dc86c7ccf5c28e7f.txt: the RFC 2821 §4.3.2 list
  *   extension RFCs        the verbs STARTTLS (RFC 3207), AUTH (RFC 4954) and
  *                         BDAT (RFC 3030), and 530 to other commands.  The
- *                         codes SIZE (RFC 1870 §6.1, §6.4) and SMTPUTF8 (RFC
- *                         6531 §3.5) name for MAIL, RCPT and the end of data
- *                         are in RFC 5321's sets already.
+ *                         codes SIZE (RFC 1870 §6.1, §6.4: 452, 552 to MAIL
+ *                         and RCPT, 552 at the end of data), SMTPUTF8 (RFC
+ *                         6531 §3.5: 550 to MAIL, 553 to RCPT, 554 at the end
+ *                         of data; §3.7.4.2: 252, 550 to VRFY and EXPN) and
+ *                         DSN (RFC 3461 §5.1: 501) name for base commands are
+ *                         in RFC 5321's sets already; 8BITMIME (RFC 6152)
+ *                         names none.  They get no rows of their own.
+ *   not here: ETRN        RFC 1985 is not in rfc/ and nothing there lists
+ *                         ETRN's codes, so ETRN stays UNKNOWN.
  *
  * The extension verbs are table commands whether or not the server
- * advertised their keyword: a server may recognize a verb it does not
- * offer (454 "TLS not available"), and RFC 5321 §4.2.4 wants 502 for a
- * recognized, unimplemented command.  What an advertised extension adds
- * to *other* commands (530, SIZE's 552 to MAIL, ...) applies only when it
- * was advertised.
+ * advertised their keyword, and their rows carry no keyword: a server may
+ * recognize a verb it does not offer (454 "TLS not available"), and RFC
+ * 5321 §4.2.4 wants 502 for a recognized, unimplemented command.  Mapping
+ * an unadvertised STARTTLS to UNKNOWN instead would judge that 502 (or a
+ * 454, or a 530 STARTTLS-first) by 5321-4.2.4-unrecognized-500, though the
+ * server plainly recognized the verb; and it would need the EHLO keywords
+ * in codes_command().  What an advertised extension adds to *other*
+ * commands (530 to MAIL, to AUTH, ...) applies only when it was
+ * advertised.
  */
 #include "codes.h"
 
@@ -61,7 +71,8 @@ struct code_row {
 #define T530 "RFC 3207 §4 (STARTTLS first)"
 #define TLS4 "RFC 3207 §4"
 #define NOTIMPL "RFC 5321 §4.2.4 (recognized, not implemented)"
-#define AUTH6 "RFC 4954 §4, §6"
+#define AUTH4 "RFC 4954 §4"
+#define AUTH6 "RFC 4954 §6"
 #define BDAT2 "RFC 3030 §2 (250, or an appropriate 4XX or 5XX)"
 
 static const struct code_row rows[] = {
@@ -299,26 +310,47 @@ static const struct code_row rows[] = {
     { "RSET", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
     { "HELO", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
 
-    /* STARTTLS (RFC 3207 §4: 220, 501, 454) */
+    /* STARTTLS (RFC 3207 §4: 220, 501, 454).  501 is an any-command code
+     * too; its row names the RFC that lists it for STARTTLS. */
     { "STARTTLS", 220, P5, CTX_ALWAYS, NULL, TLS4 },
+    { "STARTTLS", 501, P5, CTX_ALWAYS, NULL, TLS4 " (no parameters allowed)" },
     { "STARTTLS", 454, P5, CTX_ALWAYS, NULL, TLS4 },
     { "STARTTLS", 502, P5, CTX_ALWAYS, NULL, NOTIMPL },
+    /* RFC 3207 lists no 503; while TLS is active a second STARTTLS is out
+     * of sequence (§4.2), which RFC 5321 §4.2.2's 503 names. */
     { "STARTTLS", 503, P5, CTX_TLS, NULL,
-      "RFC 3207 §4.2 (a TLS session is already active: 503 Bad sequence of commands)" },
-    /* AUTH (RFC 4954 §4: 334, 501, 503, 504; §6: 235, 432, 454, 500, 534,
-     * 535, 538) */
-    { "AUTH", 235, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 334, P5, CTX_ALWAYS, NULL, AUTH6 },
-    { "AUTH", 432, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 454, P5, CTX_ALWAYS, NULL, AUTH6 },
-    { "AUTH", 503, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 504, P5, CTX_ALWAYS, NULL, AUTH6 },
-    { "AUTH", 534, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 535, P5, CTX_ALWAYS, NULL, AUTH6 },
-    { "AUTH", 538, P5, CTX_ALWAYS, NULL, AUTH6 }, { "AUTH", 502, P5, CTX_ALWAYS, NULL, NOTIMPL },
+      "RFC 3207 §4.2 (TLS already active); RFC 5321 §4.2.2 (503 Bad sequence of commands)" },
+    /* RFC 4954 §6: 530 to "any command other than AUTH, EHLO, HELO, NOOP,
+     * RSET, or QUIT", STARTTLS included. */
+    { "STARTTLS", 530, P5, CTX_ALWAYS, "AUTH", A530 },
+    /* AUTH: §4 names 334 (challenge), 501 (cancelled, bad Base64, unwanted
+     * initial response), 503 (second AUTH, AUTH in a transaction), 504
+     * (mechanism not supported), 500 (line too long), 535 and 235; §6 lists
+     * 235, 432, 454, 534, 535, 500 and 538.  500 and 501 are any-command
+     * codes too. */
+    { "AUTH", 235, P5, CTX_ALWAYS, NULL, "RFC 4954 §4, §6" },
+    { "AUTH", 334, P5, CTX_ALWAYS, NULL, AUTH4 " (server challenge)" },
+    { "AUTH", 432, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 454, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 500, P5, CTX_ALWAYS, NULL, "RFC 4954 §4, §6 (exchange line too long)" },
+    { "AUTH", 501, P5, CTX_ALWAYS, NULL, AUTH4 " (cancelled, or not Base64)" },
+    { "AUTH", 503, P5, CTX_ALWAYS, NULL, AUTH4 " (after AUTH, or in a transaction)" },
+    { "AUTH", 504, P5, CTX_ALWAYS, NULL, AUTH4 " (mechanism not supported)" },
+    { "AUTH", 534, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 535, P5, CTX_ALWAYS, NULL, "RFC 4954 §4, §6" },
+    { "AUTH", 538, P5, CTX_ALWAYS, NULL, AUTH6 },
+    { "AUTH", 502, P5, CTX_ALWAYS, NULL, NOTIMPL },
+    /* RFC 3207 §4: 530 to "every command other than NOOP, EHLO, STARTTLS,
+     * or QUIT", AUTH included. */
+    { "AUTH", 530, P5, CTX_ALWAYS, "STARTTLS", T530 },
     /* BDAT (RFC 3030 §2): 250 for a chunk, 503 out of sequence, and "the
      * appropriate 5XX or 4XX code" after a failure: every 4yz and 5yz
      * RFC 5321 lists (§4.2.2, §4.2.3) but 521 and 556 */
     { "BDAT", 250, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 450, P5, CTX_ALWAYS, NULL, BDAT2 },
     { "BDAT", 451, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 452, P5, CTX_ALWAYS, NULL, BDAT2 },
     { "BDAT", 455, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 502, P5, CTX_ALWAYS, NULL, BDAT2 },
-    { "BDAT", 503, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 504, P5, CTX_ALWAYS, NULL, BDAT2 },
+    { "BDAT", 503, P5, CTX_ALWAYS, NULL, "RFC 3030 §2 (BDAT after BDAT LAST: 503)" },
+    { "BDAT", 504, P5, CTX_ALWAYS, NULL, BDAT2 },
     { "BDAT", 550, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 551, P5, CTX_ALWAYS, NULL, BDAT2 },
     { "BDAT", 552, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 553, P5, CTX_ALWAYS, NULL, BDAT2 },
     { "BDAT", 554, P5, CTX_ALWAYS, NULL, BDAT2 }, { "BDAT", 555, P5, CTX_ALWAYS, NULL, BDAT2 },

@@ -344,6 +344,128 @@ static void test_extension_verbs(void)
     check_rule(P, 0, "BDAT", 251, "3030-2-bdat-replies");
 }
 
+/* Like check_rule, with the EHLO keywords advertised (NULL: none). */
+static void check_rule_kw(const char *keywords, const char *cmd, int code, const char *want)
+{
+    struct codes_ctx ctx = { .profile = PROFILE_RFC5321, .ehlo_keywords = keywords };
+    struct code_check out;
+    char name[200];
+    codes_check(cmd, &ctx, code, &out);
+    snprintf(name, sizeof name, "rfc5321 [%s]: (%s, %d) -> %s", keywords ? keywords : "",
+             cmd, code, want ? want : "allowed");
+    if (!want)
+        tap_result_(out.rule == NULL, name, "got rule %s", out.rule ? out.rule : "(null)");
+    else
+        tap_result_(out.rule && strcmp(out.rule, want) == 0 && out.reason[0] != '\0', name,
+                    "got rule %s", out.rule ? out.rule : "(null)");
+}
+
+/* Every code each extension RFC lists for its verb, with the keyword
+ * advertised; the 530s an advertised extension adds to another extension
+ * verb; the verbs stay table commands when their keyword is absent. */
+static void test_extension_rows(void)
+{
+    static const char *const kw = "PIPELINING SIZE STARTTLS AUTH CHUNKING SMTPUTF8 DSN";
+    static const int starttls[] = { 220, 501, 454 };                 /* RFC 3207 §4 */
+    static const int auth[] = { 235, 334, 432, 454, 500, 501, 503, 504, 534, 535,
+                                538 };                               /* RFC 4954 §4, §6 */
+    static const int bdat[] = { 250, 450, 451, 452, 455, 502, 503, 504, 550, 551, 552,
+                                553, 554, 555 };                     /* RFC 3030 §2 */
+    for (size_t i = 0; i < sizeof starttls / sizeof starttls[0]; i++)
+        check_rule_kw(kw, "STARTTLS", starttls[i], OK);
+    for (size_t i = 0; i < sizeof auth / sizeof auth[0]; i++)
+        check_rule_kw(kw, "AUTH", auth[i], OK);
+    for (size_t i = 0; i < sizeof bdat / sizeof bdat[0]; i++)
+        check_rule_kw(kw, "BDAT", bdat[i], OK);
+    check_rule_kw(kw, "STARTTLS", 250, "3207-4-starttls-codes");
+    check_rule_kw(kw, "AUTH", 250, "4954-6-auth-codes");
+    check_rule_kw(kw, "BDAT", 354, "3030-2-bdat-replies");
+    /* RFC 3207 lists no 503: only while TLS is active (a second STARTTLS) */
+    check_rule_kw(kw, "STARTTLS", 503, "3207-4-starttls-codes");
+
+    /* 530: STARTTLS first (RFC 3207 §4) to AUTH; authentication required
+     * (RFC 4954 §6) to STARTTLS; each only when its keyword was advertised */
+    check_rule_kw("STARTTLS AUTH", "AUTH", 530, OK);
+    check_rule_kw("AUTH", "AUTH", 530, "4954-6-auth-codes");
+    check_rule_kw("STARTTLS", "STARTTLS", 530, "3207-4-starttls-codes");
+    check_rule_kw("AUTH", "STARTTLS", 530, OK);
+    check_rule_kw("STARTTLS", "BDAT", 530, OK);
+    check_rule_kw(NULL, "BDAT", 530, "3030-2-bdat-replies");
+
+    /* SIZE, SMTPUTF8 and DSN name only codes RFC 5321 already allows */
+    check_rule_kw(kw, "MAIL", 552, OK);         /* RFC 1870 §6.1 */
+    check_rule_kw(kw, "MAIL", 452, OK);
+    check_rule_kw(kw, "RCPT", 552, OK);         /* RFC 1870 §6.4 */
+    check_rule_kw(kw, "RCPT", 452, OK);
+    check_rule_kw(kw, "END-OF-DATA", 552, OK);  /* RFC 1870 §6.3 */
+    check_rule_kw(kw, "MAIL", 550, OK);         /* RFC 6531 §3.5 */
+    check_rule_kw(kw, "RCPT", 553, OK);
+    check_rule_kw(kw, "END-OF-DATA", 554, OK);
+    check_rule_kw(kw, "VRFY", 252, OK);         /* RFC 6531 §3.7.4.2 */
+    check_rule_kw(kw, "EXPN", 550, OK);
+    check_rule_kw(kw, "MAIL", 501, OK);         /* RFC 3461 §5.1 */
+    check_rule_kw(kw, "MAIL", 555, OK);         /* RFC 5321 §4.1.1.11 */
+
+    /* Unadvertised, the verbs are still table commands (a server may
+     * recognize a verb it does not offer): 220 to STARTTLS is allowed,
+     * 502 (§4.2.4, recognized but not implemented) too. */
+    CHECK_STR(codes_command("STARTTLS", PROFILE_RFC5321), "STARTTLS",
+              "STARTTLS is a table command without the keyword");
+    check_rule_kw(NULL, "STARTTLS", 220, OK);
+    check_rule_kw(NULL, "STARTTLS", 502, OK);
+    check_rule_kw(NULL, "STARTTLS", 250, "3207-4-starttls-codes");
+    /* ETRN: nothing in rfc/ lists its codes, so it is no table command */
+    CHECK_STR(codes_command("ETRN", PROFILE_RFC5321), "UNKNOWN", "codes_command(ETRN)");
+    check_rule_kw("ETRN", "UNKNOWN", 250, R_UNKNOWN);
+
+    /* the reason names the extension RFC's set */
+    struct codes_ctx ctx = { .profile = PROFILE_RFC5321, .ehlo_keywords = kw };
+    struct code_check out;
+    codes_check("STARTTLS", &ctx, 250, &out);
+    CHECK_CONTAINS(out.reason, "RFC 3207 §4", "STARTTLS 250 reason names RFC 3207 §4");
+    CHECK_CONTAINS(out.reason, "220, 421, 454, 500, 501, 502", "STARTTLS 250 reason lists the set");
+    codes_check("AUTH", &ctx, 250, &out);
+    CHECK_CONTAINS(out.reason, "RFC 4954", "AUTH 250 reason names RFC 4954");
+}
+
+/* --list-codes prints the extension rows with their sources and keywords. */
+static void test_dump(void)
+{
+    char buf[65536];
+    FILE *f = tmpfile();
+    if (!f) {
+        CHECK(0, "tmpfile for codes_dump");
+        return;
+    }
+    codes_dump(f);
+    rewind(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    CHECK(n < sizeof buf - 1, "codes_dump output fits the buffer");
+    CHECK_CONTAINS(buf, "STARTTLS     220   rfc5321  -         RFC 3207 §4\n",
+                   "dump: STARTTLS 220 from RFC 3207 §4");
+    CHECK_CONTAINS(buf, "STARTTLS     501   rfc5321  -         RFC 3207 §4",
+                   "dump: STARTTLS 501 from RFC 3207 §4");
+    CHECK_CONTAINS(buf, "STARTTLS     454   rfc5321  -         RFC 3207 §4",
+                   "dump: STARTTLS 454 from RFC 3207 §4");
+    CHECK_CONTAINS(buf, "STARTTLS     503   rfc5321  tls       RFC 3207 §4.2",
+                   "dump: STARTTLS 503 only while TLS is active");
+    CHECK_CONTAINS(buf, "STARTTLS     530   rfc5321  -         RFC 4954 §6 "
+                   "(authentication required) [ext AUTH]", "dump: STARTTLS 530 [ext AUTH]");
+    CHECK_CONTAINS(buf, "AUTH         334   rfc5321  -         RFC 4954 §4",
+                   "dump: AUTH 334 from RFC 4954 §4");
+    CHECK_CONTAINS(buf, "AUTH         538   rfc5321  -         RFC 4954 §6",
+                   "dump: AUTH 538 from RFC 4954 §6");
+    CHECK_CONTAINS(buf, "AUTH         501   rfc5321  -         RFC 4954 §4",
+                   "dump: AUTH 501 from RFC 4954 §4");
+    CHECK_CONTAINS(buf, "AUTH         530   rfc5321  -         RFC 3207 §4 "
+                   "(STARTTLS first) [ext STARTTLS]", "dump: AUTH 530 [ext STARTTLS]");
+    CHECK_CONTAINS(buf, "BDAT         503   rfc5321  -         RFC 3030 §2 (BDAT after",
+                   "dump: BDAT 503 from RFC 3030 §2");
+    CHECK(strstr(buf, "ETRN") == NULL, "dump: no ETRN rows");
+}
+
 int main(void)
 {
     test_rfc5321();
@@ -355,5 +477,7 @@ int main(void)
     test_meanings();
     test_verdicts();
     test_extension_verbs();
+    test_extension_rows();
+    test_dump();
     return done_testing();
 }
