@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "datadir.h"
 #include "options.h"
 #include "output.h"
 #include "report.h"
@@ -105,10 +106,35 @@ static int load_dir(struct suites *s, const char *dir, char *err, size_t errlen)
     return rc;
 }
 
+/* datadir_find, with "smtpspec: " before its message. */
+static int find_dir(const struct datadir_search *search, char *dir, size_t len, char *err,
+                    size_t errlen)
+{
+    char msg[900];
+    if (datadir_find(search, dir, len, msg, sizeof msg) == 0)
+        return 0;
+    snprintf(err, errlen, "smtpspec: %s", msg);
+    return -1;
+}
+
+/* The suites directory (datadir.h), into dir. */
+static int suites_dir(const struct options *o, char *dir, size_t len, char *err, size_t errlen)
+{
+    const struct datadir_search search = { "suites", o->suites_dir, "--suites-dir",
+                                           "SMTPSPEC_SUITES_DIR", SUITES_DIR };
+    return find_dir(&search, dir, len, err, errlen);
+}
+
 static int load_suites(const struct options *o, struct suites *s, char *err, size_t errlen)
 {
+    char dir[4096] = "";
+    int need_dir = o->nsuites == 0;
+    for (size_t i = 0; i < o->nsuites; i++)
+        need_dir |= !strchr(o->suites[i], '/') && !has_suffix(o->suites[i], ".suite");
+    if (need_dir && suites_dir(o, dir, sizeof dir, err, errlen) != 0)
+        return -1;
     if (o->nsuites == 0)
-        return load_dir(s, o->suites_dir, err, errlen);
+        return load_dir(s, dir, err, errlen);
     for (size_t i = 0; i < o->nsuites; i++) {
         const char *name = o->suites[i];
         if (*name == '\0') {
@@ -117,7 +143,7 @@ static int load_suites(const struct options *o, struct suites *s, char *err, siz
             return -1;
         }
         int is_path = strchr(name, '/') || has_suffix(name, ".suite");
-        char *path = is_path ? strdup(name) : xasprintf("%s/%s.suite", o->suites_dir, name);
+        char *path = is_path ? strdup(name) : xasprintf("%s/%s.suite", dir, name);
         int rc = path ? suites_add(s, path, err, errlen) : -1;
         free(path);
         if (rc != 0)
@@ -126,13 +152,12 @@ static int load_suites(const struct options *o, struct suites *s, char *err, siz
     return 0;
 }
 
-/* --rules-dir, else the installed catalog, else the source tree's (an
- * uninstalled build). */
-static const char *rules_dir(const struct options *o)
+/* The rule catalog's directory (datadir.h), into dir. */
+static int rules_dir(const struct options *o, char *dir, size_t len, char *err, size_t errlen)
 {
-    if (o->rules_dir)
-        return o->rules_dir;
-    return access(RULES_DIR, R_OK) == 0 ? RULES_DIR : SOURCE_RULES_DIR;
+    const struct datadir_search search = { "rules", o->rules_dir, "--rules-dir",
+                                           "SMTPSPEC_RULES_DIR", RULES_DIR };
+    return find_dir(&search, dir, len, err, errlen);
 }
 
 /* Loads the catalog, checks that the built-in checks' rules are in it and
@@ -140,7 +165,9 @@ static const char *rules_dir(const struct options *o)
 static int load_rules(const struct options *o, const struct suites *s,
                       struct catalog **cat, char *err, size_t errlen)
 {
-    if (catalog_load(rules_dir(o), cat, err, errlen) != 0 ||
+    char dir[4096];
+    if (rules_dir(o, dir, sizeof dir, err, errlen) != 0 ||
+        catalog_load(dir, cat, err, errlen) != 0 ||
         judge_check_catalog(*cat, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < s->n; i++)
@@ -149,14 +176,20 @@ static int load_rules(const struct options *o, const struct suites *s,
     return 0;
 }
 
-static int selected(const struct options *o, const char *id)
+/* Does a glob of list[0..n) match id? */
+static int any_match(const char *const *list, size_t n, const char *id)
 {
-    if (o->ncases == 0)
-        return 1;
-    for (size_t i = 0; i < o->ncases; i++)
-        if (fnmatch(o->cases[i], id, 0) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(list[i], id, 0) == 0)
             return 1;
     return 0;
+}
+
+/* In the run: matched by a --case (or none given) and by no --exclude. */
+static int selected(const struct options *o, const char *id)
+{
+    return (o->ncases == 0 || any_match(o->cases, o->ncases, id)) &&
+           !any_match(o->excludes, o->nexcludes, id);
 }
 
 /* The cases to run, in suite order.  Caller frees the array. */
@@ -418,7 +451,12 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (o.list_rules) {
-        if (catalog_load(rules_dir(&o), &cat, err, sizeof err) != 0) {
+        char dir[4096];
+        if (rules_dir(&o, dir, sizeof dir, err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);     /* already "smtpspec: ..." */
+            return EXIT_USAGE;
+        }
+        if (catalog_load(dir, &cat, err, sizeof err) != 0) {
             fprintf(stderr, "smtpspec: %s\n", err);
             return EXIT_USAGE;
         }
@@ -439,7 +477,7 @@ int main(int argc, char **argv)
     if (!cases) {
         fprintf(stderr, "smtpspec: out of memory\n");
     } else if (n == 0) {
-        fprintf(stderr, "smtpspec: no case matches --case\n");
+        fprintf(stderr, "smtpspec: no case left to run (see --case and --exclude)\n");
     } else if (o.list) {
         list_cases(&s, cases, n);
         rc = EXIT_OK;

@@ -12,12 +12,13 @@ enum {
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_STARTTLS, O_CACERT, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
     O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME,
-    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS
+    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS, O_EXCLUDE
 };
 
 static const struct option longopts[] = {
     { "suite", required_argument, NULL, O_SUITE },
     { "case", required_argument, NULL, O_CASE },
+    { "exclude", required_argument, NULL, O_EXCLUDE },
     { "suites-dir", required_argument, NULL, O_SUITES_DIR },
     { "list", no_argument, NULL, O_LIST },
     { "list-codes", no_argument, NULL, O_LIST_CODES },
@@ -65,11 +66,16 @@ void options_usage(FILE *out)
 "Selecting cases:\n"
 "  --suite NAME|PATH     run this suite (repeatable; default: all bundled)\n"
 "  --case GLOB           run only cases whose id matches (repeatable)\n"
-"  --suites-dir DIR      where bundled suites are (default: " SUITES_DIR ")\n"
+"  --exclude GLOB        leave out the cases whose id matches (repeatable)\n"
+"  --suites-dir DIR      the bundled suites; default: SMTPSPEC_SUITES_DIR,\n"
+"                        else suites/ beside the binary or in its build tree,\n"
+"                        else ../share/smtpspec/suites beside it, else\n"
+"                        " SUITES_DIR "\n"
 "  --list                list suites and cases, connect to nothing\n"
 "  --list-codes          print the reply-code table and exit\n"
-"  --rules-dir DIR       the rule catalog (default: " RULES_DIR ",\n"
-"                        or the source tree's rules/ when not installed)\n"
+"  --rules-dir DIR       the rule catalog; default: SMTPSPEC_RULES_DIR, else\n"
+"                        found as the suites are, else\n"
+"                        " RULES_DIR "\n"
 "  --list-rules          print the rule catalog, one rule a line, and exit\n"
 "Session:\n"
 "  --helo NAME           EHLO/HELO argument (default smtpspec.invalid)\n"
@@ -168,6 +174,7 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     switch (c) {
     case O_SUITE: return push(o->suites, &o->nsuites, arg, "--suite", err, errlen);
     case O_CASE: return push(o->cases, &o->ncases, arg, "--case", err, errlen);
+    case O_EXCLUDE: return push(o->excludes, &o->nexcludes, arg, "--exclude", err, errlen);
     case O_SUITES_DIR: o->suites_dir = arg; return 0;
     case O_LIST: o->list = 1; return 0;
     case O_LIST_CODES: o->list_codes = 1; return 0;
@@ -260,7 +267,6 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
     o->color = -1;
     o->max_line = 8192;
     o->max_reply = 262144;
-    o->suites_dir = SUITES_DIR;
     opterr = 0;
     optind = 0;     /* 0, not 1: glibc then also forgets a half-read "-xyz" */
     while ((c = getopt_long(argc, argv, ":j:vh", longopts, NULL)) != -1) {

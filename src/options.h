@@ -15,6 +15,8 @@ struct options {
     size_t nsuites;
     const char *cases[OPT_MAX_LIST]; /* globs */
     size_t ncases;
+    const char *excludes[OPT_MAX_LIST]; /* --exclude globs */
+    size_t nexcludes;
     const char *suites_dir;
     const char *rules_dir;          /* NULL: RULES_DIR, else the source tree's */
     const char *json_path;

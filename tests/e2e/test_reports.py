@@ -327,6 +327,21 @@ class ListVerboseJobs(E2ETestCase):
         self.assertIn("[profile rfc821]", run.stdout)
         self.assertIn("7 cases", run.stdout)
 
+    def test_exclude_leaves_cases_out_of_the_list_and_the_run(self):
+        run = self.run_smtpspec(None, "skips", "--list", "--exclude", "skips.needs-*",
+                                reports=False)
+        self.assertEqual(run.rc, 0)
+        self.assertNotIn("skips.needs-rcpt", run.stdout)
+        listed = [l.split()[0] for l in run.stdout.splitlines() if l.startswith("  skips.")]
+        self.assertTrue(listed)
+        self.assertIn("%d cases" % len(listed), run.stdout)
+        run = self.run_smtpspec(None, "replies", "--case", "replies.*", "--exclude",
+                                "replies.noop")
+        self.assertNotIn("replies.noop", [c["id"] for c in run.report["cases"]])
+        run = self.run_smtpspec(None, "replies", "--exclude", "*", reports=False)
+        self.assertEqual(run.rc, 2)
+        self.assertIn("no case left to run", run.stderr)
+
     def test_verbose_transcript_on_stderr(self):
         run = self.run_smtpspec(None, "replies", "--case", "replies.noop", "-v")
         self.assertEqual(run.rc, 0)
