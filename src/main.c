@@ -14,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "clock.h"
 #include "datadir.h"
 #include "options.h"
 #include "output.h"
 #include "report.h"
+#include "findings.h"
 #include "judge.h"
 #include "rules.h"
 #include "runner.h"
@@ -289,7 +291,9 @@ static int exit_status(const struct run_report *r)
 {
     if (stop_signal)
         return 128 + stop_signal;
-    if (r->count[V_FAIL] || (r->strict && r->count[V_WARN]))
+    /* With a baseline, only findings that are not in it fail the run. */
+    const size_t *fails = r->baseline ? r->new_count : r->count;
+    if (fails[V_FAIL] || (r->strict && fails[V_WARN]))
         return EXIT_FAIL;
     return r->count[V_ERROR] || r->stopped_by ? EXIT_INCOMPLETE : EXIT_OK;
 }
@@ -375,8 +379,31 @@ static const char *stop_name(const struct run_config *cfg)
     return runner_out_of_time(cfg) ? "max-time" : NULL;
 }
 
+/* --baseline: which findings are new (rep->new_count) and which entries
+ * were seen; --write-baseline: this run's findings as a baseline file. */
+static int baselines(const struct options *o, struct baseline *base, struct run_report *rep,
+                     char *err, size_t errlen)
+{
+    struct behaviours bs;
+    if (!base && !o->write_baseline)
+        return 0;
+    if (behaviours_collect(rep->cases, rep->ncases, &bs) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (base) {
+        for (int v = 0; v < V_COUNT; v++)
+            rep->new_count[v] = baseline_mark(base, &bs, v);
+        rep->baseline = base;
+    }
+    int rc = o->write_baseline ? baseline_write(o->write_baseline, &bs, err, errlen) : 0;
+    behaviours_free(&bs);
+    return rc;
+}
+
 static int probe(const struct options *o, const struct target *t,
-                 const struct catalog *cat, const struct casedef **cases, size_t n)
+                 const struct catalog *cat, const struct casedef **cases, size_t n,
+                 struct baseline *base)
 {
     struct run_config cfg;
     struct server_info info;
@@ -411,6 +438,8 @@ static int probe(const struct options *o, const struct target *t,
     rep.server = &info;
     rep.cases = results;
     report_count(&rep);
+    if (baselines(o, base, &rep, err, sizeof err) != 0)
+        fprintf(stderr, "smtpspec: %s\n", err);
     int rc = exit_status(&rep);
     if (output_finish(out, &rep, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec: %s\n", err);
@@ -431,6 +460,7 @@ int main(int argc, char **argv)
     struct suites s = { 0 };
     struct target t;
     struct catalog *cat = NULL;
+    struct baseline *base = NULL;
     char err[1024];
     signal(SIGPIPE, SIG_IGN);
     catch_signals();
@@ -484,16 +514,19 @@ int main(int argc, char **argv)
     } else if (target_parse(o.target, &t, err, sizeof err) != 0 ||
                check_output("--json", o.json_path, err, sizeof err) != 0 ||
                check_output("--junit", o.junit_path, err, sizeof err) != 0 ||
+               check_output("--write-baseline", o.write_baseline, err, sizeof err) != 0 ||
+               (o.baseline && baseline_load(o.baseline, &base, err, sizeof err) != 0) ||
                check_tls(&o, &t, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec: %s\n", err);
     } else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "smtpspec: libcurl initialisation failed\n");
         rc = EXIT_INCOMPLETE;
     } else {
-        rc = probe(&o, &t, cat, cases, n);
+        rc = probe(&o, &t, cat, cases, n, base);
         curl_global_cleanup();
     }
     free(cases);
+    baseline_free(base);
     suites_free(&s);
     catalog_free(cat);
     return rc;

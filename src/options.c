@@ -12,7 +12,7 @@ enum {
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_STARTTLS, O_CACERT, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
     O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME,
-    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS, O_EXCLUDE
+    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS, O_EXCLUDE, O_BASELINE, O_WRITE_BASELINE
 };
 
 static const struct option longopts[] = {
@@ -31,6 +31,8 @@ static const struct option longopts[] = {
     { "retries", required_argument, NULL, O_RETRIES },
     { "retry-delay", required_argument, NULL, O_RETRY_DELAY },
     { "json", required_argument, NULL, O_JSON },
+    { "baseline", required_argument, NULL, O_BASELINE },
+    { "write-baseline", required_argument, NULL, O_WRITE_BASELINE },
     { "junit", required_argument, NULL, O_JUNIT },
     { "helo", required_argument, NULL, O_HELO },
     { "mail-from", required_argument, NULL, O_MAIL_FROM },
@@ -110,6 +112,8 @@ void options_usage(FILE *out)
 "  --json FILE           write the JSON report\n"
 "  --junit FILE          write a JUnit XML report\n"
 "  --strict              warn counts as failure for the exit status\n"
+"  --baseline FILE       accepted findings: only findings not in FILE fail the run\n"
+"  --write-baseline FILE write this run's findings as a baseline file\n"
 "  -v, --verbose         live transcript on stderr\n"
 "  --no-color            no colour in the summary (also NO_COLOR=1)\n"
 "  --version, -h/--help\n"
@@ -175,6 +179,8 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     case O_SUITE: return push(o->suites, &o->nsuites, arg, "--suite", err, errlen);
     case O_CASE: return push(o->cases, &o->ncases, arg, "--case", err, errlen);
     case O_EXCLUDE: return push(o->excludes, &o->nexcludes, arg, "--exclude", err, errlen);
+    case O_BASELINE: o->baseline = arg; return 0;
+    case O_WRITE_BASELINE: o->write_baseline = arg; return 0;
     case O_SUITES_DIR: o->suites_dir = arg; return 0;
     case O_LIST: o->list = 1; return 0;
     case O_LIST_CODES: o->list_codes = 1; return 0;

@@ -21,6 +21,8 @@ struct options {
     const char *rules_dir;          /* NULL: RULES_DIR, else the source tree's */
     const char *json_path;
     const char *junit_path;
+    const char *baseline;           /* --baseline FILE, or NULL */
+    const char *write_baseline;     /* --write-baseline FILE, or NULL */
     const char *helo;
     const char *mail_from;
     const char *domain;             /* ${domain}; NULL: from the target */

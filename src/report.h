@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "result.h"
+#include "baseline.h"
 #include "runner.h"
 
 struct run_report {
@@ -25,6 +26,8 @@ struct run_report {
     size_t count[V_COUNT];
     const char *stopped_by;     /* "max-time", "SIGINT", "SIGTERM"; NULL: complete */
     struct run_stats stats;     /* what the 421 backoff did */
+    const struct baseline *baseline;  /* --baseline (entries marked seen), or NULL */
+    size_t new_count[V_COUNT];  /* with a baseline: findings not in it, per verdict */
 };
 
 /* Counts verdicts into r->count. */

@@ -214,6 +214,9 @@ static json_t *behaviours_json(const struct run_report *r)
                                                     h->example->received.len,
                               "message", text(h->message));
         cite(o, h->rule);
+        if (r->baseline)
+            json_object_set_new(o, "baseline", json_string(
+                baseline_find(r->baseline, h->rule->id, h->command, h->code) ? "known" : "new"));
         json_array_append_new(a, o);
     }
     behaviours_free(&b);
@@ -259,6 +262,27 @@ static json_t *server_json(const struct server_info *s)
                      "tls", server_tls_json(s));
 }
 
+/* With --baseline: how many findings were new, and the entries no
+ * finding matched (fixed, or not reached); else null. */
+static json_t *baseline_json(const struct run_report *r)
+{
+    if (!r->baseline)
+        return json_null();
+    json_t *fixed = json_array();
+    for (size_t i = 0; i < r->baseline->n; i++) {
+        const struct baseline_entry *e = &r->baseline->v[i];
+        if (e->seen)
+            continue;
+        json_array_append_new(fixed, json_pack("{s:o, s:o, s:o, s:o}",
+            "rule", text(e->rule), "command", text(e->command),
+            "code", e->code >= 0 ? json_integer(e->code) : json_null(),
+            "comment", e->comment ? text(e->comment) : json_null()));
+    }
+    return json_pack("{s:I, s:I, s:I, s:o}", "new_fail", (json_int_t)r->new_count[V_FAIL],
+                     "new_warn", (json_int_t)r->new_count[V_WARN],
+                     "new_info", (json_int_t)r->new_count[V_INFO], "fixed", fixed);
+}
+
 /* Everything but "cases". */
 static json_t *report_json(const struct run_report *r)
 {
@@ -269,7 +293,7 @@ static json_t *report_json(const struct run_report *r)
                             json_integer((json_int_t)r->count[v]));
     return json_pack("{s:{s:s, s:s}, s:s, s:{s:s, s:s, s:i, s:b}, s:s, s:I, s:b, s:o, s:s,"
                      " s:{s:b, s:I, s:I, s:i, s:i, s:b, s:b, s:b, s:b, s:b}, s:{s:I, s:I, s:i},"
-                     " s:o, s:o, s:o}",
+                     " s:o, s:o, s:o, s:o}",
                      "tool", "name", "smtpspec", "version", PACKAGE_VERSION,
                      "string_encoding", "wire-escape",
                      "target", "url", r->target_url, "host", r->host, "port", r->port,
@@ -294,7 +318,8 @@ static json_t *report_json(const struct run_report *r)
                      "jobs", r->stats.jobs,
                      "server", server_json(r->server),
                      "summary", summary,
-                     "findings", behaviours_json(r));
+                     "findings", behaviours_json(r),
+                     "baseline", baseline_json(r));
 }
 
 struct json_stream {

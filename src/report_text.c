@@ -42,8 +42,12 @@ static void print_exchange(FILE *out, const struct exchange *e)
 }
 
 /* A behaviour: verdict, rule, where, the sentence, one example, the cases. */
-static void print_behaviour(FILE *out, const struct behaviour *h, int color)
+static void print_behaviour(FILE *out, const struct behaviour *h, int color,
+                            const struct baseline *base)
 {
+    if (base)
+        fprintf(out, "%s ", baseline_find(base, h->rule->id, h->command, h->code)
+                ? "known" : "NEW  ");
     fprintf(out, "%s%-5s%s %s (%s): %s answered %s", color ? colors[h->verdict] : "",
             verdict_name(h->verdict), color ? RESET : "", h->rule->id, h->rule->source,
             strcmp(h->command, CMD_GREETING) == 0 ? "the greeting" : h->command,
@@ -69,6 +73,22 @@ static void print_unjudged(const struct run_report *r, FILE *out, int color)
         fprintf(out, "%s%-5s%s %s: %s\n", color ? colors[c->verdict] : "",
                 verdict_name(c->verdict), color ? RESET : "", c->def->id,
                 c->reason ? c->reason : "");
+    }
+}
+
+/* Baseline entries no finding of the run matched. */
+static void print_fixed(const struct run_report *r, FILE *out)
+{
+    for (size_t i = 0; r->baseline && i < r->baseline->n; i++) {
+        const struct baseline_entry *e = &r->baseline->v[i];
+        if (e->seen)
+            continue;
+        fprintf(out, "fixed %s %s ", e->rule, e->command);
+        if (e->code >= 0)
+            fprintf(out, "%d", e->code);
+        else
+            fprintf(out, "-");
+        fprintf(out, ": in the baseline (line %d), not seen in this run\n", e->line);
     }
 }
 
@@ -100,12 +120,13 @@ void report_text(const struct run_report *r, FILE *out, int color)
     struct behaviours b;
     if (behaviours_collect(r->cases, r->ncases, &b) == 0) {
         for (size_t i = 0; i < b.n; i++)
-            print_behaviour(out, &b.v[i], color);
+            print_behaviour(out, &b.v[i], color, r->baseline);
         if (b.n)
             fprintf(out, "\n");
         behaviours_free(&b);
     }
     print_unjudged(r, out, color);
+    print_fixed(r, out);
     fprintf(out, "\n");
     if (r->server)
         print_tls(r->server, out);
@@ -119,6 +140,14 @@ void report_text(const struct run_report *r, FILE *out, int color)
         fprintf(out, "; incomplete: %s", strcmp(r->stopped_by, "max-time") == 0
                 ? "--max-time was up" : r->stopped_by);
     fprintf(out, "\n");
+    if (r->baseline) {
+        size_t fixed = 0;
+        for (size_t i = 0; i < r->baseline->n; i++)
+            fixed += !r->baseline->v[i].seen;
+        fprintf(out, "baseline: new findings: %zu fail, %zu warn, %zu info; %zu baseline "
+                "entr%s not seen\n", r->new_count[V_FAIL], r->new_count[V_WARN],
+                r->new_count[V_INFO], fixed, fixed == 1 ? "y" : "ies");
+    }
     if (r->stats.greetings_421)
         fprintf(out, "backoff: %zu greetings were 421; %zu retries; concurrency ended at %d\n",
                 r->stats.greetings_421, r->stats.retries, r->stats.jobs);

@@ -162,6 +162,9 @@ def validate_report(report, rules_dir=None):
     # hence the margin).
     got = json.loads(json.dumps(report["findings"]))
     want = behaviours(cases)
+    for g in got:   # --baseline marks each finding; without it, none is marked
+        mark = g.pop("baseline", None)
+        assert (mark in ("new", "known")) == (report["baseline"] is not None), (mark, g)
     for g, w in zip(got, want):
         for key in ("command", "received"):
             cut, full = g["example"][key], w["example"][key]

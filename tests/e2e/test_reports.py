@@ -368,3 +368,66 @@ class ListVerboseJobs(E2ETestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Baseline(E2ETestCase):
+    """--write-baseline and --baseline: CI fails only on findings that are
+    new; known ones are marked, entries no longer seen are listed."""
+
+    HELP_250 = {"rules": [{"match": "^HELP", "reply": "250 help\r\n"}]}
+    NOOP_354 = {"rules": [{"match": "^NOOP", "reply": "354 go\r\n"},
+                          {"match": "^HELP", "reply": "250 help\r\n"}]}
+
+    def baseline_file(self, text):
+        fd, path = tempfile.mkstemp(suffix=".baseline")
+        os.write(fd, text.encode())
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_known_finding_passes_a_new_one_fails(self):
+        path = self.baseline_file("")
+        run = self.run_smtpspec(self.HELP_250, "replies", "--strict", "--write-baseline", path)
+        self.assertEqual(run.rc, 1)                     # the HELP warn, under --strict
+        with open(path, encoding="utf-8") as f:
+            lines = [l for l in f if not l.startswith("#")]
+        self.assertEqual([l.split("#")[0].split() for l in lines],
+                         [["5321-4.3.1-command-codes", "HELP", "250"]])
+        # the same server against its baseline: the finding is known, exit 0
+        run = self.run_smtpspec(self.HELP_250, "replies", "--strict", "--baseline", path)
+        self.assertEqual(run.rc, 0, run.stdout)
+        self.assertEqual([f["baseline"] for f in run.report["findings"]], ["known"])
+        self.assertEqual(run.report["baseline"]["fixed"], [])
+        self.assertIn("known warn", run.stdout)
+        # a new deviation fails the run; the known one stays known
+        run = self.run_smtpspec(self.NOOP_354, "replies", "--strict", "--baseline", path)
+        self.assertEqual(run.rc, 1)
+        marks = {f["command"]: f["baseline"] for f in run.report["findings"]}
+        self.assertEqual(marks, {"HELP": "known", "NOOP": "new"})
+        self.assertEqual(run.report["baseline"]["new_warn"], 1)
+        self.assertIn("NEW   warn", run.stdout)
+
+    def test_entries_not_seen_are_listed_as_fixed(self):
+        path = self.baseline_file("# accepted\n5321-4.3.1-command-codes HELP 250  # no 214\n"
+                                  "5321-3.8-no-close QUIT -\n")
+        run = self.run_smtpspec(None, "replies", "--baseline", path)
+        self.assertEqual(run.rc, 0)
+        fixed = run.report["baseline"]["fixed"]
+        self.assertEqual([(f["rule"], f["command"], f["code"], f["comment"]) for f in fixed],
+                         [("5321-4.3.1-command-codes", "HELP", 250, "no 214"),
+                          ("5321-3.8-no-close", "QUIT", None, None)])
+        self.assertIn("fixed 5321-4.3.1-command-codes HELP 250: in the baseline (line 2)",
+                      run.stdout)
+
+    def test_a_bad_baseline_is_refused_before_connecting(self):
+        path = self.baseline_file("5321-4.3.1-command-codes HELP 250\nHELP 250\n")
+        run = self.run_smtpspec(None, "replies", "--baseline", path, reports=False)
+        self.assertEqual(run.rc, 2)
+        self.assertEqual(run.server.connections, 0)
+        self.assertIn("%s:2: expected \"RULE COMMAND CODE\"" % path, run.stderr)
+        path = self.baseline_file("r HELP 2500\n")
+        run = self.run_smtpspec(None, "replies", "--baseline", path, reports=False)
+        self.assertEqual(run.rc, 2)
+        self.assertIn(":1: the reply code is three digits", run.stderr)
+        run = self.run_smtpspec(None, "replies", "--baseline", "/nonexistent/b", reports=False)
+        self.assertEqual(run.rc, 2)

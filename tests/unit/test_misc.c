@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../src/buf.h"
 #include "../../src/options.h"
 #include "../../src/result.h"
 #include "../../src/target.h"
+#include "../../src/baseline.h"
 #include "tap.h"
 
 /* ---- wire_escape ---------------------------------------------------- */
@@ -575,6 +577,53 @@ static void test_exchange_bounds(void)
     case_result_free(&c);
 }
 
+/* baseline.h: parsing, errors with file:line, lookups. */
+static void test_baseline(void)
+{
+    char path[] = "/tmp/test_misc_baseline.XXXXXX", err[512] = "";
+    int fd = mkstemp(path);
+    static const char good[] = "# comment\n\n5321-2.3.8-crlf-only NOOP 250  # bare LF\n"
+                               "  5321-3.8-no-close QUIT -\n";
+    CHECK(fd >= 0 && write(fd, good, sizeof good - 1) == (ssize_t)(sizeof good - 1),
+          "baseline: temp file written");
+    close(fd);
+    struct baseline *b = NULL;
+    CHECK_INT(baseline_load(path, &b, err, sizeof err), 0, "baseline: a good file loads");
+    if (b) {
+        CHECK_INT((int)b->n, 2, "baseline: two entries (comments and blanks skipped)");
+        const struct baseline_entry *e = baseline_find(b, "5321-2.3.8-crlf-only", "NOOP", 250);
+        CHECK(e && e->line == 3 && e->comment && strcmp(e->comment, "bare LF") == 0,
+              "baseline: entry found, with its line and comment");
+        CHECK(baseline_find(b, "5321-3.8-no-close", "QUIT", -1) != NULL,
+              "baseline: \"-\" is a finding without a reply code");
+        CHECK(baseline_find(b, "5321-2.3.8-crlf-only", "NOOP", 251) == NULL,
+              "baseline: another code is another finding");
+        baseline_free(b);
+    }
+    static const struct { const char *text; const char *want; } bad[] = {
+        { "a b\n", ":1: expected \"RULE COMMAND CODE\"" },
+        { "# x\na b c d\n", ":2: expected" },
+        { "a b 2500\n", ":1: the reply code is three digits" },
+        { "a b 25x\n", ":1: the reply code" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fputs(bad[i].text, f);
+            fclose(f);
+        }
+        b = NULL;
+        char name[128];
+        snprintf(name, sizeof name, "baseline: bad file %zu is refused with file:line", i);
+        int rc = baseline_load(path, &b, err, sizeof err);
+        tap_result_(rc == -1 && b == NULL && strncmp(err, path, strlen(path)) == 0 &&
+                    strstr(err, bad[i].want) != NULL, name, "rc %d, \"%s\"", rc, err);
+    }
+    unlink(path);
+    CHECK_INT(baseline_load("/nonexistent/baseline", &b, err, sizeof err), -1,
+              "baseline: a missing file is an error");
+}
+
 int main(void)
 {
     test_exchange_bounds();
@@ -582,5 +631,6 @@ int main(void)
     test_buf();
     test_target();
     test_options();
+    test_baseline();
     return done_testing();
 }
