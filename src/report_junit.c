@@ -173,9 +173,21 @@ static void copy_range(FILE *from, long start, long end, FILE *to)
     }
 }
 
-static void write_suite(struct junit_stream *s, const struct junit_suite *js, FILE *out,
-                        const char *started)
+/* The run's facts as <properties>, the first child of each testsuite. */
+static void properties(struct buf *b, const struct run_report *r)
 {
+    buf_puts(b, "    <properties>\n      <property name=\"target\" value=\"");
+    xml_text(b, r->target_url);
+    buf_puts(b, "\"/>\n      <property name=\"smtpspec.version\" value=\"" PACKAGE_VERSION
+             "\"/>\n      <property name=\"profile\" value=\"");
+    xml_text(b, profile_name(r->profile));
+    buf_puts(b, "\"/>\n    </properties>\n");
+}
+
+static void write_suite(struct junit_stream *s, const struct junit_suite *js, FILE *out,
+                        const struct run_report *r)
+{
+    const char *started = r->started;
     struct buf b = BUF_INIT;
     size_t failures = js->count[V_FAIL] + (s->strict ? js->count[V_WARN] : 0);
     buf_puts(&b, "  <testsuite name=\"smtpspec.");
@@ -183,6 +195,7 @@ static void write_suite(struct junit_stream *s, const struct junit_suite *js, FI
     buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
                "time=\"%.3f\" timestamp=\"%s\">\n", js->tests, failures,
                js->count[V_ERROR], js->count[V_SKIP], js->ms / 1000.0, started);
+    properties(&b, r);
     fwrite(b.data, 1, b.len, out);
     buf_free(&b);
     copy_range(s->body, js->start, js->end, out);
@@ -205,7 +218,7 @@ int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char
     buf_free(&b);
     fflush(s->body);
     for (size_t i = 0; i < s->nsuites; i++)
-        write_suite(s, &s->suites[i], out, r->started);
+        write_suite(s, &s->suites[i], out, r);
     fputs("</testsuites>\n", out);
     int rc = ferror(s->body) ? -1 : 0;
     if (rc != 0) {

@@ -71,6 +71,20 @@ class JUnit(E2ETestCase):
         self.assertEqual(run2.junit.get("failures"), "1")
         self.assertEqual(run3.junit.get("errors"), "1")
 
+    def test_junit_testsuites_carry_the_target_and_version(self):
+        run = self.run_smtpspec(None, "replies")
+        suites = list(run.junit.iter("testsuite"))
+        self.assertTrue(suites)
+        for ts in suites:
+            self.assertTrue(ts.get("name"))
+            props = {p.get("name"): p.get("value") for p in ts.find("properties")}
+            self.assertEqual(props["target"], run.report["target"]["url"])
+            self.assertEqual(props["smtpspec.version"], run.report["tool"]["version"])
+            self.assertEqual(props["profile"], "rfc5321")
+            self.assertEqual(list(ts)[0].tag, "properties")     # the first child
+        for tc in run.junit.iter("testcase"):
+            self.assertTrue(tc.get("name") and tc.get("classname"))
+
     def test_junit_names_the_rule_of_every_judged_case(self):
         run = self.run_smtpspec(TEN_SCENARIO, "ten")
         tcs = self.junit_cases(run)
