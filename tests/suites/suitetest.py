@@ -34,6 +34,7 @@ from the current directory.
 import concurrent.futures
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,21 @@ RUN_TIMEOUT = 60        # seconds for one smtpspec run
 PARALLEL = 16           # threads in run_many
 
 __all__ = ["run_case", "run_cases", "run_many", "suite_file", "reply", "rule", "rules",
+           "make_certs", "remove_certs",
            "assert_deviations_caught", "assert_conforming", "keep_open_after_quit", "FakeServer"]
+
+
+def make_certs():
+    """A fresh directory of test certificates (tests/certs/mkcerts.sh): ca.pem,
+    valid, expired, selfsigned, wrongname and weak .pem/.key."""
+    path = tempfile.mkdtemp(prefix="smtpspec-certs-")
+    subprocess.run(["bash", os.path.join(ROOT, "tests", "certs", "mkcerts.sh"), path],
+                   check=True)
+    return path
+
+
+def remove_certs(path):
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def suite_file(suite):

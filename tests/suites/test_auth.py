@@ -10,15 +10,15 @@ or the JUnit report: neither raw nor in Base64.
 """
 import base64
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suitetest import (BINARY, ROOT, FakeServer, assert_conforming,  # noqa: E402
-                       assert_deviations_caught, run_case, run_cases, suite_file)
+from suitetest import (BINARY, FakeServer, assert_conforming,  # noqa: E402
+                       assert_deviations_caught, make_certs, remove_certs, run_case,
+                       run_cases, suite_file)
 
 USER, PASS = "smtpspec-user", "s3cret-Pa55word"
 CERTS = None
@@ -26,13 +26,11 @@ CERTS = None
 
 def setUpModule():
     global CERTS
-    CERTS = tempfile.mkdtemp(prefix="smtpspec-certs-")
-    subprocess.run(["bash", os.path.join(ROOT, "tests", "certs", "mkcerts.sh"), CERTS],
-                   check=True)
+    CERTS = make_certs()
 
 
 def tearDownModule():
-    shutil.rmtree(CERTS, ignore_errors=True)
+    remove_certs(CERTS)
 
 
 def server(**flags):
@@ -59,7 +57,14 @@ class Auth(unittest.TestCase):
             "cancel": [(server(cancel_accepted=True), "fail", "4954-4-cancel-501")],
             "bad-base64": [(server(lenient_base64=True), "fail", "4954-4-bad-base64-501")],
             "in-transaction": [(server(in_transaction=True), "fail",
-                                "4954-4-auth-in-transaction-503")],
+                                "4954-4-auth-in-transaction-503"),
+                               # AUTH PLAIN refused anywhere (say, TLS wanted): the
+                               # control fails, nothing is blamed on the transaction
+                               (dict(server(), auth=None,
+                                     ehlo_keywords=["PIPELINING", "AUTH PLAIN"],
+                                     rules=[{"match": "^AUTH",
+                                             "reply": "538 5.7.11 Encryption required\r\n"}]),
+                                "skip", "inconclusive")],
             "second-auth": [(server(accept_second=True), "fail", "4954-4-second-auth-503")],
             "wrong-password": [(server(wrong_code=True), "info",
                                 "4954-6-invalid-credentials-535")],

@@ -12,15 +12,12 @@ finding with OpenSSL's text.
     /usr/bin/python3 -m unittest tests/suites/test_starttls.py
 """
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from suitetest import (ROOT, assert_conforming, assert_deviations_caught,  # noqa: E402
-                       run_case, run_cases)
+from suitetest import (assert_conforming, assert_deviations_caught,  # noqa: E402
+                       make_certs, remove_certs, run_case, run_cases)
 
 SUITE = "starttls"
 CERTS = None
@@ -28,13 +25,11 @@ CERTS = None
 
 def setUpModule():
     global CERTS
-    CERTS = tempfile.mkdtemp(prefix="smtpspec-certs-")
-    subprocess.run(["bash", os.path.join(ROOT, "tests", "certs", "mkcerts.sh"), CERTS],
-                   check=True)
+    CERTS = make_certs()
 
 
 def tearDownModule():
-    shutil.rmtree(CERTS, ignore_errors=True)
+    remove_certs(CERTS)
 
 
 def tls(kind="valid", **flags):
