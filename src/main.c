@@ -16,6 +16,7 @@
 
 #include "baseline.h"
 #include "clock.h"
+#include "compare.h"
 #include "datadir.h"
 #include "options.h"
 #include "output.h"
@@ -411,6 +412,8 @@ static int probe(const struct options *o, const struct target *t,
                               .tls = t->tls, .profile = o->profile, .strict = o->strict,
                               .ncases = n };
     struct output *out = NULL;
+    const struct output_files files = { o->json_path, o->junit_path, o->html_path, o->strict,
+                                        base };
     char err[512];
     setup_config(o, t, &cfg);
     cfg.catalog = cat;
@@ -418,8 +421,7 @@ static int probe(const struct options *o, const struct target *t,
     iso_now(rep.started, sizeof rep.started);
     long long start = clock_ms();
     struct case_result *results = calloc(n ? n : 1, sizeof *results);
-    if (!results || output_open(o->json_path, o->junit_path, o->strict, results, n, &out,
-                                err, sizeof err) != 0) {
+    if (!results || output_open(&files, results, n, &out, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec: %s\n", results ? err : "out of memory");
         free(results);
         return EXIT_INCOMPLETE;
@@ -463,6 +465,8 @@ int main(int argc, char **argv)
     struct baseline *base = NULL;
     char err[1024];
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "compare") == 0)
+        return compare_main(argc - 1, argv + 1);
     catch_signals();
     if (options_parse(argc, argv, &o, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec: %s\n", err);
@@ -514,6 +518,7 @@ int main(int argc, char **argv)
     } else if (target_parse(o.target, &t, err, sizeof err) != 0 ||
                check_output("--json", o.json_path, err, sizeof err) != 0 ||
                check_output("--junit", o.junit_path, err, sizeof err) != 0 ||
+               check_output("--html", o.html_path, err, sizeof err) != 0 ||
                check_output("--write-baseline", o.write_baseline, err, sizeof err) != 0 ||
                (o.baseline && baseline_load(o.baseline, &base, err, sizeof err) != 0) ||
                check_tls(&o, &t, err, sizeof err) != 0) {

@@ -1,5 +1,5 @@
-/* options.c - command-line parsing; every option is listed in usage()
- * and documented in README.md. */
+/* options.c - command-line parsing; every option is described in
+ * doc/smtpspec.usage (--help and the man page) and in README.md. */
 #include "options.h"
 
 #include <getopt.h>
@@ -12,7 +12,7 @@ enum {
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_STARTTLS, O_CACERT, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
     O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME,
-    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS, O_EXCLUDE, O_BASELINE, O_WRITE_BASELINE
+    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS, O_EXCLUDE, O_BASELINE, O_WRITE_BASELINE, O_HTML
 };
 
 static const struct option longopts[] = {
@@ -34,6 +34,8 @@ static const struct option longopts[] = {
     { "baseline", required_argument, NULL, O_BASELINE },
     { "write-baseline", required_argument, NULL, O_WRITE_BASELINE },
     { "junit", required_argument, NULL, O_JUNIT },
+    { "html", required_argument, NULL, O_HTML },
+    { "quiet", no_argument, NULL, 'q' },
     { "helo", required_argument, NULL, O_HELO },
     { "mail-from", required_argument, NULL, O_MAIL_FROM },
     { "rcpt", required_argument, NULL, O_RCPT },
@@ -56,72 +58,12 @@ static const struct option longopts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* The text comes from doc/smtpspec.usage, as the man page does. */
+#include "usage.h"
+
 void options_usage(FILE *out)
 {
-    fputs(
-"usage: smtpspec [options] TARGET\n"
-"       smtpspec --list [--suite S]...\n"
-"\n"
-"TARGET is smtp://host[:port] (default port 25), smtps://host[:port]\n"
-"(implicit TLS, default port 465) or host[:port]; IPv6 in brackets.\n"
-"\n"
-"Selecting cases:\n"
-"  --suite NAME|PATH     run this suite (repeatable; default: all bundled)\n"
-"  --case GLOB           run only cases whose id matches (repeatable)\n"
-"  --exclude GLOB        leave out the cases whose id matches (repeatable)\n"
-"  --suites-dir DIR      the bundled suites; default: SMTPSPEC_SUITES_DIR,\n"
-"                        else suites/ beside the binary or in its build tree,\n"
-"                        else ../share/smtpspec/suites beside it, else\n"
-"                        " SUITES_DIR "\n"
-"  --list                list suites and cases, connect to nothing\n"
-"  --list-codes          print the reply-code table and exit\n"
-"  --rules-dir DIR       the rule catalog; default: SMTPSPEC_RULES_DIR, else\n"
-"                        found as the suites are, else\n"
-"                        " RULES_DIR "\n"
-"  --list-rules          print the rule catalog, one rule a line, and exit\n"
-"Session:\n"
-"  --helo NAME           EHLO/HELO argument (default smtpspec.invalid)\n"
-"  --mail-from ADDR      reverse-path (default smtpspec@smtpspec.invalid)\n"
-"  --domain NAME         ${domain} (default: the target's host name, or an\n"
-"                        address literal when the target is an IP address)\n"
-"  --rcpt ADDR           a mailbox you own; cases that deliver a message run\n"
-"                        only when it is given (repeat once for ${rcpt2})\n"
-"  --auth-user USER      with --auth-pass: credentials for the auth suite's\n"
-"  --auth-pass PASS      cases (sent only over TLS; masked in every output)\n"
-"  --profile P           rfc5321 (default) or rfc821\n"
-"  --timeout SECS        per-reply timeout for every command (default:\n"
-"                        RFC 5321 §4.5.3.2 values / 10, e.g. 30 s for MAIL)\n"
-"  --connect-timeout S   TCP connect and TLS handshake (default 30)\n"
-"  --starttls            run every case over TLS: EHLO, STARTTLS and the\n"
-"                        handshake first (cases about plaintext skip)\n"
-"  --cacert FILE         also trust the CA certificates in FILE (PEM)\n"
-"  --insecure            do not verify the server certificate\n"
-"  --max-line BYTES      longest reply line read (default 8192)\n"
-"  --max-reply BYTES     largest reply read (default 262144)\n"
-"  -j, --jobs N          cases run at once, each on its own connection (1-64)\n"
-"  --max-time SECS       end the whole run after SECS: cases in flight stop, the\n"
-"                        rest are not run, the report says incomplete (exit 3)\n"
-"  --case-time SECS      the most one case may take, connecting, retries and\n"
-"                        QUIT included (default: 4 x the longest reply timeout)\n"
-"  --max-connect-failures N  stop after N connections in a row that fail or\n"
-"                        get no greeting (0-1000, 0: never; default 3)\n"
-"  --retries N           try a case again up to N times when the server greets\n"
-"                        it with 421, at lower concurrency (0-10, default 3)\n"
-"  --retry-delay SECS    wait before the first retry; doubles (default 1)\n"
-"Output:\n"
-"  --json FILE           write the JSON report\n"
-"  --junit FILE          write a JUnit XML report\n"
-"  --strict              warn counts as failure for the exit status\n"
-"  --baseline FILE       accepted findings: only findings not in FILE fail the run\n"
-"  --write-baseline FILE write this run's findings as a baseline file\n"
-"  -v, --verbose         live transcript on stderr\n"
-"  --no-color            no colour in the summary (also NO_COLOR=1)\n"
-"  --version, -h/--help\n"
-"\n"
-"Exit status: 0 nothing failed; 1 a case failed (or warned, with --strict);\n"
-"2 bad usage or bad suite file; 3 no failure, but some cases could not be\n"
-"completed (error) or --max-time ended the run; 130 / 143 SIGINT / SIGTERM\n"
-"ended the run (the reports hold the cases done).\n", out);
+    fputs(usage_text, out);
 }
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
@@ -209,6 +151,8 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
     case O_DOMAIN: o->domain = arg; return check_value("--domain", arg, 255, err, errlen);
     case O_JSON: o->json_path = arg; return 0;
     case O_JUNIT: o->junit_path = arg; return 0;
+    case O_HTML: o->html_path = arg; return 0;
+    case 'q': o->quiet = 1; return 0;
     case O_HELO: o->helo = arg; return check_value("--helo", arg, 255, err, errlen);
     case O_MAIL_FROM:
         o->mail_from = arg;
@@ -275,7 +219,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
     o->max_reply = 262144;
     opterr = 0;
     optind = 0;     /* 0, not 1: glibc then also forgets a half-read "-xyz" */
-    while ((c = getopt_long(argc, argv, ":j:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":j:qvh", longopts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             /* a short option is named by optopt; a long one by its word */
             char name[64];

@@ -21,6 +21,7 @@ struct options {
     const char *rules_dir;          /* NULL: RULES_DIR, else the source tree's */
     const char *json_path;
     const char *junit_path;
+    const char *html_path;
     const char *baseline;           /* --baseline FILE, or NULL */
     const char *write_baseline;     /* --write-baseline FILE, or NULL */
     const char *helo;
@@ -41,6 +42,7 @@ struct options {
     int jobs;
     int max_connect_failures;       /* circuit breaker; 0 = never */
     int verbose;
+    int quiet;                      /* -q: no progress line, totals only */
     int color;                      /* -1 auto, 0 off */
     int insecure;
     int starttls;                   /* --starttls: every case over TLS */

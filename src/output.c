@@ -1,9 +1,14 @@
 /* output.c - streams finished cases to the reports in report order. */
 #include "output.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report_html.h"
 
 struct output {
     struct json_stream *json;
@@ -13,12 +18,31 @@ struct output {
     size_t n;
     size_t next;                /* the first case not yet written */
     int failed;                 /* a write failed; the report is dropped at the end */
+    const char *html;           /* --html FILE, or NULL */
+    char *json_path;            /* the JSON report the HTML is rendered from */
+    int json_temp;              /* json_path is ours (--html without --json) */
     pthread_mutex_t lock;
 };
 
-int output_open(const char *json_path, const char *junit_path, int strict,
-                struct case_result *results, size_t n, struct output **out,
-                char *err, size_t errlen)
+/* --html without --json: the JSON report goes to a temporary file. */
+static int temp_json(struct output *o, char *err, size_t errlen)
+{
+    const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    int fd = -1;
+    o->json_path = xasprintf("%s/smtpspec-XXXXXX.json", dir);
+    if (o->json_path)
+        fd = mkstemps(o->json_path, 5);
+    if (fd < 0) {
+        snprintf(err, errlen, "--html: cannot create a temporary file in %s", dir);
+        return -1;
+    }
+    close(fd);
+    o->json_temp = 1;
+    return 0;
+}
+
+int output_open(const struct output_files *files, struct case_result *results, size_t n,
+                struct output **out, char *err, size_t errlen)
 {
     struct output *o = calloc(1, sizeof *o);
     *out = NULL;
@@ -30,8 +54,16 @@ int output_open(const char *json_path, const char *junit_path, int strict,
     o->results = results;
     o->n = n;
     pthread_mutex_init(&o->lock, NULL);
-    if ((json_path && json_stream_open(json_path, &o->json, err, errlen) != 0) ||
-        (junit_path && junit_stream_open(junit_path, strict, &o->junit, err, errlen) != 0)) {
+    o->html = files->html;
+    if (files->json)
+        o->json_path = strdup(files->json);
+    else if (files->html && temp_json(o, err, errlen) != 0) {
+        output_abort(o);
+        return -1;
+    }
+    if ((o->json_path && json_stream_open(o->json_path, &o->json, err, errlen) != 0) ||
+        (files->junit && junit_stream_open(files->junit, files->strict, files->baseline,
+                                           &o->junit, err, errlen) != 0)) {
         output_abort(o);
         return -1;
     }
@@ -62,6 +94,20 @@ void output_case_done(void *ctx, size_t i)
     pthread_mutex_unlock(&o->lock);
 }
 
+/* The HTML report, from the JSON report just written. */
+static int render_html(const struct output *o, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(o->json_path, 0, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "--html: cannot read back %s: %s", o->json_path, jerr.text);
+        return -1;
+    }
+    int rc = report_html_write(root, o->html, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
 int output_finish(struct output *o, const struct run_report *r, char *err, size_t errlen)
 {
     int rc = 0;
@@ -85,6 +131,10 @@ int output_finish(struct output *o, const struct run_report *r, char *err, size_
     }
     o->json = NULL;
     o->junit = NULL;
+    if (rc == 0 && o->html && render_html(o, e2, sizeof e2) != 0) {
+        snprintf(err, errlen, "%s", e2);
+        rc = -1;
+    }
     output_abort(o);
     return rc;
 }
@@ -95,6 +145,9 @@ void output_abort(struct output *o)
         return;
     json_stream_abort(o->json);
     junit_stream_abort(o->junit);
+    if (o->json_temp)
+        unlink(o->json_path);
+    free(o->json_path);
     pthread_mutex_destroy(&o->lock);
     free(o->done);
     free(o);

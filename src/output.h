@@ -11,12 +11,20 @@
 
 struct output;
 
-/* Opens the reports that are asked for (a NULL path: none).  results[0..n)
- * are the run's, filled by the runner.  Returns 0 and sets *out (freed by
- * output_finish or output_abort), or -1 with a message in err. */
-int output_open(const char *json_path, const char *junit_path, int strict,
-                struct case_result *results, size_t n, struct output **out,
-                char *err, size_t errlen);
+/* The reports asked for; a NULL path: none. */
+struct output_files {
+    const char *json;
+    const char *junit;
+    const char *html;           /* rendered from the JSON report at the end */
+    int strict;
+    const struct baseline *baseline;    /* --baseline, or NULL */
+};
+
+/* Opens the reports.  results[0..n) are the run's, filled by the runner.
+ * Returns 0 and sets *out (freed by output_finish or output_abort), or -1
+ * with a message in err. */
+int output_open(const struct output_files *files, struct case_result *results, size_t n,
+                struct output **out, char *err, size_t errlen);
 
 /* results[i] is final (run_config.case_done; ctx is the struct output). */
 void output_case_done(void *ctx, size_t i);

@@ -50,8 +50,8 @@ int json_stream_finish(struct json_stream *s, const struct run_report *r, char *
 void json_stream_abort(struct json_stream *s);
 
 struct junit_stream;
-int junit_stream_open(const char *path, int strict, struct junit_stream **out, char *err,
-                      size_t errlen);
+int junit_stream_open(const char *path, int strict, const struct baseline *baseline,
+                      struct junit_stream **out, char *err, size_t errlen);
 int junit_stream_case(struct junit_stream *s, const struct case_result *c);
 int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char *err,
                         size_t errlen);

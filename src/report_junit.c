@@ -1,10 +1,15 @@
 /* report_junit.c - JUnit XML: one testsuite per suite, one testcase per
  * case; fail -> <failure>, error -> <error>, skip -> <skipped>, warn ->
- * passes with a "WARN:" line in <system-out> (and in the name's
- * properties) so CI shows it without failing the build; --strict makes
- * warn a <failure>.  Cases are written as they come (junit_stream_*). */
+ * passes with a "WARN:" line in <system-out> so CI shows it without
+ * failing the build; --strict makes warn a <failure>.  With --baseline, a
+ * failure whose findings are all in the baseline is written as
+ * <skipped type="known"> (as pytest writes an expected failure), so that a
+ * CI test view fails on what the exit status fails on; the message says
+ * "new" or "known".  Every element and attribute the common JUnit schema
+ * requires is written.  Cases are written as they come (junit_stream_*). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 
@@ -58,23 +63,59 @@ static void transcript(struct buf *b, const struct case_result *c)
     }
 }
 
-static void testcase(struct buf *b, int strict, const struct case_result *c)
+enum tag { T_NONE, T_FAILURE, T_ERROR, T_SKIPPED };
+
+/* Are all of c's findings that make it a failure in the baseline? */
+static int all_known(const struct case_result *c, int strict, const struct baseline *base)
 {
+    for (size_t i = 0; i < c->nex; i++) {
+        const struct exchange *e = &c->ex[i];
+        for (size_t k = 0; k < e->nfindings; k++) {
+            const struct finding *f = &e->findings[k];
+            int fails = f->verdict == V_FAIL || (strict && f->verdict == V_WARN);
+            if (fails && (!f->rule || !baseline_find(base, f->rule->id, e->table_cmd,
+                                                     e->has_reply ? e->reply.code : -1)))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Which element a case gets, and the word that starts its message. */
+static enum tag case_tag(const struct case_result *c, int strict, const struct baseline *base,
+                         const char **mark)
+{
+    *mark = "";
+    if (c->verdict == V_FAIL || (c->verdict == V_WARN && strict)) {
+        if (!base)
+            return T_FAILURE;
+        if (all_known(c, strict, base)) {
+            *mark = "known (in the baseline): ";
+            return T_SKIPPED;
+        }
+        *mark = "new: ";
+        return T_FAILURE;
+    }
+    if (c->verdict == V_ERROR)
+        return T_ERROR;
+    return c->verdict == V_SKIP ? T_SKIPPED : T_NONE;
+}
+
+static enum tag testcase(struct buf *b, int strict, const struct baseline *base,
+                         const struct case_result *c)
+{
+    static const char *const tags[] = { NULL, "failure", "error", "skipped" };
     const char *name = strchr(c->def->id, '.') ? strchr(c->def->id, '.') + 1 : c->def->id;
     buf_puts(b, "    <testcase classname=\"smtpspec.");
     xml_text(b, c->def->suite ? c->def->suite->id : "");
     buf_puts(b, "\" name=\"");
     xml_text(b, name);
     buf_printf(b, "\" time=\"%.3f\">\n", c->duration_ms / 1000.0);
-    const char *tag = NULL;
-    if (c->verdict == V_FAIL || (c->verdict == V_WARN && strict))
-        tag = "failure";
-    else if (c->verdict == V_ERROR)
-        tag = "error";
-    else if (c->verdict == V_SKIP)
-        tag = "skipped";
-    if (tag) {
-        buf_printf(b, "      <%s type=\"%s\" message=\"", tag, verdict_name(c->verdict));
+    const char *mark;
+    enum tag tag = case_tag(c, strict, base, &mark);
+    if (tag != T_NONE) {
+        buf_printf(b, "      <%s type=\"%s\" message=\"%s", tags[tag],
+                   *mark == 'k' ? "known" : verdict_name(c->verdict), mark);
         xml_text(b, c->reason);
         buf_printf(b, "\"/>\n");
     }
@@ -96,6 +137,7 @@ static void testcase(struct buf *b, int strict, const struct case_result *c)
     buf_puts(b, "\n");
     transcript(b, c);
     buf_puts(b, "</system-out>\n    </testcase>\n");
+    return tag;
 }
 
 /* The <testcase> elements go to a scratch file as cases come; the
@@ -104,7 +146,7 @@ static void testcase(struct buf *b, int strict, const struct case_result *c)
 struct junit_suite {
     const struct suite *suite;
     long start, end;            /* its testcases in the scratch file */
-    size_t count[V_COUNT], tests;
+    size_t tagged[4], tests;    /* by enum tag */
     long ms;
 };
 
@@ -112,12 +154,13 @@ struct junit_stream {
     struct atomic_file *file;
     FILE *body;
     int strict;
+    const struct baseline *baseline;
     struct junit_suite *suites;
     size_t nsuites;
 };
 
-int junit_stream_open(const char *path, int strict, struct junit_stream **out, char *err,
-                      size_t errlen)
+int junit_stream_open(const char *path, int strict, const struct baseline *baseline,
+                      struct junit_stream **out, char *err, size_t errlen)
 {
     struct junit_stream *s = calloc(1, sizeof *s);
     *out = NULL;
@@ -132,6 +175,7 @@ int junit_stream_open(const char *path, int strict, struct junit_stream **out, c
         return -1;
     }
     s->strict = strict;
+    s->baseline = baseline;
     *out = s;
     return 0;
 }
@@ -150,11 +194,10 @@ int junit_stream_case(struct junit_stream *s, const struct case_result *c)
         js->start = js->end = ftell(s->body);
     }
     struct buf b = BUF_INIT;
-    testcase(&b, s->strict, c);
+    js->tagged[testcase(&b, s->strict, s->baseline, c)]++;
     fwrite(b.data ? b.data : "", 1, b.len, s->body);
     buf_free(&b);
     js->end = ftell(s->body);
-    js->count[c->verdict]++;
     js->tests++;
     js->ms += c->duration_ms;
     return ferror(s->body) ? -1 : 0;
@@ -184,22 +227,28 @@ static void properties(struct buf *b, const struct run_report *r)
     buf_puts(b, "\"/>\n    </properties>\n");
 }
 
-static void write_suite(struct junit_stream *s, const struct junit_suite *js, FILE *out,
+/* The common schema wants id, package and hostname on each testsuite,
+ * a timestamp without time zone (ours is UTC), and system-out and
+ * system-err after the testcases. */
+static void write_suite(const struct junit_stream *s, size_t index, FILE *out,
                         const struct run_report *r)
 {
-    const char *started = r->started;
+    const struct junit_suite *js = &s->suites[index];
+    char host[256] = "localhost";
     struct buf b = BUF_INIT;
-    size_t failures = js->count[V_FAIL] + (s->strict ? js->count[V_WARN] : 0);
-    buf_puts(&b, "  <testsuite name=\"smtpspec.");
+    gethostname(host, sizeof host - 1);
+    buf_printf(&b, "  <testsuite id=\"%zu\" package=\"smtpspec\" hostname=\"", index);
+    xml_wire(&b, host, strlen(host));
+    buf_puts(&b, "\" name=\"smtpspec.");
     xml_text(&b, js->suite ? js->suite->id : "");
     buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
-               "time=\"%.3f\" timestamp=\"%s\">\n", js->tests, failures,
-               js->count[V_ERROR], js->count[V_SKIP], js->ms / 1000.0, started);
+               "time=\"%.3f\" timestamp=\"%.19s\">\n", js->tests, js->tagged[T_FAILURE],
+               js->tagged[T_ERROR], js->tagged[T_SKIPPED], js->ms / 1000.0, r->started);
     properties(&b, r);
     fwrite(b.data, 1, b.len, out);
     buf_free(&b);
     copy_range(s->body, js->start, js->end, out);
-    fputs("  </testsuite>\n", out);
+    fputs("    <system-out/>\n    <system-err/>\n  </testsuite>\n", out);
 }
 
 int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char *err,
@@ -207,18 +256,21 @@ int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char
 {
     FILE *out = atomic_stream(s->file);
     struct buf b = BUF_INIT;
-    size_t failures = r->count[V_FAIL] + (r->strict ? r->count[V_WARN] : 0);
+    size_t tagged[4] = { 0 };
+    for (size_t i = 0; i < s->nsuites; i++)
+        for (int t = 0; t < 4; t++)
+            tagged[t] += s->suites[i].tagged[t];
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     buf_printf(&b, "<testsuites name=\"smtpspec ");
     xml_text(&b, r->target_url);
     buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
-               "time=\"%.3f\">\n", r->ncases, failures, r->count[V_ERROR],
-               r->count[V_SKIP], r->duration_ms / 1000.0);
+               "time=\"%.3f\">\n", r->ncases, tagged[T_FAILURE], tagged[T_ERROR],
+               tagged[T_SKIPPED], r->duration_ms / 1000.0);
     fwrite(b.data ? b.data : "", 1, b.len, out);
     buf_free(&b);
     fflush(s->body);
     for (size_t i = 0; i < s->nsuites; i++)
-        write_suite(s, &s->suites[i], out, r);
+        write_suite(s, i, out, r);
     fputs("</testsuites>\n", out);
     int rc = ferror(s->body) ? -1 : 0;
     if (rc != 0) {
@@ -246,7 +298,7 @@ void junit_stream_abort(struct junit_stream *s)
 int report_junit_write(const struct run_report *r, const char *path, char *err, size_t errlen)
 {
     struct junit_stream *s;
-    if (junit_stream_open(path, r->strict, &s, err, errlen) != 0)
+    if (junit_stream_open(path, r->strict, r->baseline, &s, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < r->ncases; i++)
         junit_stream_case(s, &r->cases[i]);

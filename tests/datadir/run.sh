@@ -60,6 +60,9 @@ if make -C "$builddir" install DESTDIR="$tmp/stage" >"$tmp/install.log" 2>&1; th
     (cd / && env -u SMTPSPEC_RULES_DIR "$inst" --list-rules) >"$tmp/h" 2>&1
     [ "$(wc -l <"$tmp/h")" -gt 50 ] && ok "installed with DESTDIR: the staged rules are found" \
         || notok "installed rules: $(head -1 "$tmp/h")"
+    page=$(find "$tmp/stage" -path '*/man/man1/smtpspec.1' | head -1)
+    [ -n "$page" ] && MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q -- '--baseline FILE' &&
+        ok "installed with DESTDIR: the man page, man1/smtpspec.1" || notok "no installed man page"
 else
     notok "make install DESTDIR failed: $(tail -3 "$tmp/install.log")"
 fi

@@ -18,15 +18,22 @@ Every case that does not pass must be listed in the expected file as
 "case-id verdict rule-id why": the verdict, the rule the verdict cites
 ("-" for skip and error) and why it is a real deviation (or why the case
 is skipped); every listed case must earn exactly that verdict and rule.
+The HTML report is checked in headless Chromium and the JUnit report by
+two parsers (tests/reports/consumers.py); the reports and a screenshot
+are kept in tests/artifacts/SERVER[-starttls].*.
 Environment: SMTPSPEC (binary), SRCDIR (source tree).
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 import jsonschema
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reports"))
+import consumers  # noqa: E402
 
 SRC = os.environ.get("SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 BIN = os.environ.get("SMTPSPEC", "./smtpspec")
@@ -90,9 +97,10 @@ def plaintext_cases():
 def run_probe(server, port, workdir, state, starttls):
     report = os.path.join(workdir, "report.json")
     junit = os.path.join(workdir, "report.xml")
+    html = os.path.join(workdir, "report.html")
     first, second = RCPT[server]
     cmd = [BIN, "--suites-dir", os.path.join(SRC, "suites"), "--rcpt", first, "--rcpt", second,
-           "--timeout", "10", "-j", "4", "--json", report, "--junit", junit,
+           "--timeout", "10", "-j", "4", "--json", report, "--junit", junit, "--html", html,
            "--cacert", os.path.join(state, "tls", "cert.pem")]
     cmd += ["--starttls"] if starttls else []
     if server in AUTH:
@@ -130,6 +138,16 @@ def main():
             rc, report = run_probe(server, start.stdout.strip(), workdir, state, starttls)
         finally:
             subprocess.run([script, "stop", state])
+        # the HTML report in a real browser, the JUnit through two parsers;
+        # the reports and a screenshot are kept in tests/artifacts/
+        name = server + ("-starttls" if starttls else "")
+        for ext in ("json", "html", "xml"):
+            shutil.copy(os.path.join(workdir, "report." + ext), consumers.artifact(name + "." + ext))
+        failures += ["HTML report: " + p for p in consumers.check_html(
+            consumers.artifact(name + ".json"), consumers.artifact(name + ".html"),
+            consumers.artifact(name + ".png"))]
+        failures += ["JUnit report: " + p for p in consumers.check_junit(
+            consumers.artifact(name + ".xml"))[0]]
     try:
         jsonschema.validate(report, schema)
     except jsonschema.ValidationError as e:
