@@ -20,6 +20,7 @@
 #include "datadir.h"
 #include "options.h"
 #include "output.h"
+#include "progress.h"
 #include "report.h"
 #include "findings.h"
 #include "judge.h"
@@ -402,6 +403,27 @@ static int baselines(const struct options *o, struct baseline *base, struct run_
     return rc;
 }
 
+/* What a worker thread tells about a case: the progress line, then the
+ * reports (which retire the result). */
+struct hooks {
+    struct output *out;
+    struct progress *progress;
+    const struct case_result *results;
+};
+
+static void on_case_start(void *ctx, size_t i)
+{
+    struct hooks *h = ctx;
+    progress_case_start(h->progress, i);
+}
+
+static void on_case_done(void *ctx, size_t i)
+{
+    struct hooks *h = ctx;
+    progress_case_done(h->progress, i, &h->results[i]);
+    output_case_done(h->out, i);
+}
+
 static int probe(const struct options *o, const struct target *t,
                  const struct catalog *cat, const struct casedef **cases, size_t n,
                  struct baseline *base)
@@ -426,15 +448,21 @@ static int probe(const struct options *o, const struct target *t,
         free(results);
         return EXIT_INCOMPLETE;
     }
-    cfg.case_done = output_case_done;
-    cfg.done_ctx = out;
-    printf("smtpspec %s: %s, %zu cases, profile %s\n", PACKAGE_VERSION, t->url, n,
-           profile_name(o->profile));
+    struct hooks hooks = { out, NULL, results };
+    cfg.case_done = on_case_done;
+    cfg.case_start = on_case_start;
+    cfg.done_ctx = &hooks;
+    if (!o->quiet)
+        printf("smtpspec %s: %s, %zu cases, profile %s\n", PACKAGE_VERSION, t->url, n,
+               profile_name(o->profile));
     fflush(stdout);
+    if (progress_wanted(STDERR_FILENO, o->quiet, o->verbose))
+        hooks.progress = progress_start(stderr, cases, n);
     if (o->max_time_ms > 0)
         cfg.deadline_ms = start + o->max_time_ms;
     runner_discover(&cfg, &info, &rep.stats);
     runner_run(&cfg, &info, cases, n, results, &rep.stats);
+    progress_stop(hooks.progress);
     rep.stopped_by = stop_name(&cfg);
     rep.duration_ms = (long)(clock_ms() - start);
     rep.server = &info;
@@ -448,7 +476,7 @@ static int probe(const struct options *o, const struct target *t,
         rc = rc ? rc : EXIT_INCOMPLETE;
     }
     int color = o->color != 0 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    report_text(&rep, stdout, color);
+    report_text(&rep, stdout, color, o->quiet);
     for (size_t i = 0; i < n; i++)
         case_result_free(&results[i]);
     free(results);

@@ -56,7 +56,8 @@ int junit_stream_case(struct junit_stream *s, const struct case_result *c);
 int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char *err,
                         size_t errlen);
 void junit_stream_abort(struct junit_stream *s);
-void report_text(const struct run_report *r, FILE *out, int color);
+/* The terminal summary; quiet: the totals (and baseline) lines only. */
+void report_text(const struct run_report *r, FILE *out, int color, int quiet);
 
 /* Can write_file_atomic write path?  It must not be empty, a directory or
  * another non-regular file, and a file must be creatable beside it (one is

@@ -115,21 +115,23 @@ static void print_tls(const struct server_info *s, FILE *out)
         fprintf(out, ", did not verify: %s\n", f->verify_reason);
 }
 
-void report_text(const struct run_report *r, FILE *out, int color)
+void report_text(const struct run_report *r, FILE *out, int color, int quiet)
 {
     struct behaviours b;
-    if (behaviours_collect(r->cases, r->ncases, &b) == 0) {
+    if (!quiet && behaviours_collect(r->cases, r->ncases, &b) == 0) {
         for (size_t i = 0; i < b.n; i++)
             print_behaviour(out, &b.v[i], color, r->baseline);
         if (b.n)
             fprintf(out, "\n");
         behaviours_free(&b);
     }
-    print_unjudged(r, out, color);
-    print_fixed(r, out);
-    fprintf(out, "\n");
-    if (r->server)
-        print_tls(r->server, out);
+    if (!quiet) {
+        print_unjudged(r, out, color);
+        print_fixed(r, out);
+        fprintf(out, "\n");
+        if (r->server)
+            print_tls(r->server, out);
+    }
     fprintf(out, "%zu cases: ", r->ncases);
     for (int v = 0; v < V_COUNT; v++) {
         fprintf(out, "%s%s%zu %s%s", v ? ", " : "", color && r->count[v] ? colors[v] : "",

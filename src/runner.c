@@ -1350,6 +1350,8 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (i >= p->n)
             return NULL;
+        if (p->cfg->case_start)
+            p->cfg->case_start(p->cfg->done_ctx, i);
         if (tripped || runner_out_of_time(p->cfg) || transport_cancelled())
             not_run(p->cfg, p->cases[i], &p->results[i], tripped);
         else

@@ -33,7 +33,9 @@ struct run_config {
     long retry_delay_ms;        /* before the first of them; doubles */
     /* Called (from a worker thread) once results[i] is final; may be NULL. */
     void (*case_done)(void *ctx, size_t i);
-    void *done_ctx;
+    /* Called (from a worker thread) as case i starts; may be NULL. */
+    void (*case_start)(void *ctx, size_t i);
+    void *done_ctx;             /* ctx of both */
     FILE *transcript;           /* live transcript (-v), or NULL */
     const struct catalog *catalog;  /* the rules every verdict cites */
 };
