@@ -106,14 +106,22 @@ static const char *empty_cell(int by_case)
     return by_case ? "n/a" : "-";
 }
 
+/* The first line of the server's greeting, which names most servers. */
+static const char *greeting(const json_t *report)
+{
+    const json_t *lines = jarr(jobj(jobj(report, "server"), "greeting"), "lines");
+    const char *g = json_string_value(json_array_get(lines, 0));
+    return g ? g : "(no greeting)";
+}
+
 static void print_legend(const struct column *cols, size_t ncols, FILE *out)
 {
     for (size_t c = 0; c < ncols; c++) {
         const json_t *r = cols[c].report, *s = jobj(r, "summary");
-        fprintf(out, "%c  %s  %s  (%s): %lld fail, %lld warn, %lld info, %lld cases\n",
-                (int)('A' + c), jstr(jobj(r, "target"), "url"), jstr(r, "started"),
-                cols[c].file, jint(s, "fail"), jint(s, "warn"), jint(s, "info"),
-                jint(s, "total"));
+        fprintf(out, "%c  %s  %s  (%s): %lld fail, %lld warn, %lld info, %lld cases\n"
+                "   %.72s\n", (int)('A' + c), jstr(jobj(r, "target"), "url"),
+                jstr(r, "started"), cols[c].file, jint(s, "fail"), jint(s, "warn"),
+                jint(s, "info"), jint(s, "total"), greeting(r));
     }
 }
 
@@ -193,12 +201,14 @@ static int write_html(const char *path, const struct column *cols, size_t ncols,
     FILE *f = atomic_stream(a);
     html_page_start(f, "smtpspec: comparison");
     fputs("<h1>smtpspec: comparison</h1>\n<table class=\"legend\">\n<tr><th></th><th>target</th>"
-          "<th>started</th><th>report</th><th>fail</th><th>warn</th><th>info</th>"
-          "<th>cases</th></tr>\n", f);
+          "<th>greeting</th><th>started</th><th>report</th><th>fail</th><th>warn</th>"
+          "<th>info</th><th>cases</th></tr>\n", f);
     for (size_t c = 0; c < ncols; c++) {
         const json_t *r = cols[c].report, *s = jobj(r, "summary");
         fprintf(f, "<tr><th>%c</th><td><code>", (int)('A' + c));
         html_text(f, jstr(jobj(r, "target"), "url"));
+        fputs("</code></td><td><code>", f);
+        html_wire(f, greeting(r));
         fputs("</code></td><td>", f);
         html_text(f, jstr(r, "started"));
         fputs("</td><td>", f);

@@ -99,6 +99,8 @@ static const char style[] =
     "table.transcript{width:100%;table-layout:fixed}table.transcript td.v{width:4.2em}"
     "table.transcript td pre{margin:0;border:0;padding:0;background:none}\n"
     ".c{color:#0550ae}.s{color:#1f2328}\n"
+    "table.totals td.count{text-align:center;font-size:1.3em;font-weight:600}"
+    "table.totals th{text-align:center}\n"
     "table.matrix td{text-align:center}table.matrix td.id{text-align:left}\n"
     "@media print{body{max-width:none;padding:0;font-size:11pt}"
     ".noprint,#cases>input,#cases>label{display:none}"

@@ -100,18 +100,20 @@ static void server_section(FILE *f, const json_t *server)
     }
 }
 
+/* One row of counts, worst verdict first, then the total. */
 static void totals(FILE *f, const json_t *summary, const json_t *baseline)
 {
-    fputs("<h2 id=\"totals\">Totals</h2>\n<table class=\"totals\">\n"
-          "<tr><th>verdict</th><th>cases</th></tr>\n", f);
+    fputs("<h2 id=\"totals\">Totals</h2>\n<table class=\"totals\">\n<tr>", f);
     for (int i = 0; i < 6; i++) {
-        const char *v = html_verdicts_worst_first[i];
-        fprintf(f, "<tr data-verdict=\"%s\"><td>", v);
-        html_badge(f, v);
-        fprintf(f, "</td><td class=\"count\">%lld</td></tr>\n", jint(summary, v));
+        fputs("<th>", f);
+        html_badge(f, html_verdicts_worst_first[i]);
+        fputs("</th>", f);
     }
-    fprintf(f, "<tr><td>total</td><td class=\"count\">%lld</td></tr>\n</table>\n",
-            jint(summary, "total"));
+    fputs("<th>cases</th></tr>\n<tr>", f);
+    for (int i = 0; i < 6; i++)
+        fprintf(f, "<td class=\"count\" data-verdict=\"%s\">%lld</td>",
+                html_verdicts_worst_first[i], jint(summary, html_verdicts_worst_first[i]));
+    fprintf(f, "<td class=\"count\">%lld</td></tr>\n</table>\n", jint(summary, "total"));
     if (!baseline)
         return;
     fprintf(f, "<p class=\"baseline\">Baseline: %lld new fail, %lld new warn, %lld new info; "
@@ -301,6 +303,10 @@ static void one_case(FILE *f, const json_t *c, size_t suite)
     fputs("</p>\n", f);
     if (jobj(c, "tls"))
         tls_facts(f, jobj(c, "tls"));
+    if (json_array_size(ex) == 0) {
+        fputs("<p class=\"muted\">No exchange: nothing was sent or received.</p>\n</details>\n", f);
+        return;
+    }
     fputs("<table class=\"transcript\">\n", f);
     json_array_foreach(ex, i, x)
         exchange_row(f, x);

@@ -17,9 +17,9 @@ mkdir -p reports
 # Its STARTTLS certificate is the test one made at start (--cacert).
 "$bin" --suites-dir "$src/suites" --rcpt demo@smtpspec.test \
     --cacert "$state/tls/cert.pem" \
-    --json reports/demo.json --junit reports/demo.xml "smtp://127.0.0.1:$port"
+    --json reports/demo.json --junit reports/demo.xml --html reports/demo.html "smtp://127.0.0.1:$port"
 rc=$?
-echo "demo: smtpspec exited $rc; reports: reports/demo.json reports/demo.xml"
+echo "demo: smtpspec exited $rc; reports: reports/demo.json reports/demo.xml reports/demo.html"
 case $rc in
 0|1|3) exit 0 ;;
 *) exit "$rc" ;;
