@@ -252,5 +252,16 @@ for recipe in github gitlab; do
         notok "$recipe, (c) a known finding: $(why)"
     fi
 done
+
+# the README shows both recipes whole, as they are in doc/ci
+for f in github-actions.yml gitlab-ci.yml; do
+    /usr/bin/python3 - "$src/README.md" "$src/doc/ci/$f" <<'PY' && ok "README shows doc/ci/$f as it is" || notok "README's copy of doc/ci/$f differs"
+import re, sys
+readme = open(sys.argv[1], encoding="utf-8").read()
+recipe = open(sys.argv[2], encoding="utf-8").read().rstrip("\n")
+blocks = re.findall(r"```yaml\n(.*?)\n```", readme, re.S)
+sys.exit(0 if recipe in blocks else 1)
+PY
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
