@@ -519,7 +519,7 @@ static void test_options(void)
         { "two targets", { "h1", "h2" }, "unexpected argument \"h2\"" },
         { "--list with two args", { "--list", "a", "b" }, "unexpected argument" },
         { "unknown long option", { "--bogus", "h" }, "unknown option \"--bogus\"" },
-        { "unknown short option", { "-q", "h" }, "unknown option \"-q\"" },
+        { "unknown short option", { "-x", "h" }, "unknown option \"-x\"" },
         { "missing value", { "h", "--timeout" }, "option \"--timeout\" needs a value" },
         { "missing short value", { "h", "-j" }, "option \"-j\" needs a value" },
         { "flag with a value", { "--strict=1", "h" }, "--strict" },
@@ -539,12 +539,17 @@ static void test_options(void)
      * the message must name the option (optopt), and the next parse must
      * start afresh (glibc keeps its position inside the word unless
      * optind is reset to 0). */
-    rc = ARGS("-qv", "h");
-    CHECK_INT(rc, -1, "options: -qv is refused");
-    CHECK(strstr(err, "\"-q\"") != NULL, "options: -qv message names the option");
+    rc = ARGS("-xv", "h");
+    CHECK_INT(rc, -1, "options: -xv is refused");
+    CHECK(strstr(err, "\"-x\"") != NULL, "options: -xv message names the option");
     rc = ARGS("h");
     CHECK(rc == 0 && o.verbose == 0 && o.target && strcmp(o.target, "h") == 0,
-          "options: a parse after a failed -qv starts afresh");
+          "options: a parse after a failed -xv starts afresh");
+    rc = ARGS("-q", "--html", "r.html", "h");
+    CHECK(rc == 0 && o.quiet == 1 && o.html_path && strcmp(o.html_path, "r.html") == 0,
+          "options: -q and --html FILE");
+    rc = ARGS("--quiet", "h");
+    CHECK(rc == 0 && o.quiet == 1 && o.html_path == NULL, "options: --quiet; no --html");
 }
 
 /* Exchanges keep the first bytes and count them all; a retired case
