@@ -13,8 +13,9 @@ sock=smtpspec-progress-$$
 passed=0 failed=0
 ok() { echo "  pass: $1"; passed=$((passed + 1)); }
 notok() { echo "  FAIL: $1"; failed=$((failed + 1)); }
+n=0
 cleanup() {
-    tmux -L "$sock" kill-server 2>/dev/null
+    for i in $(seq 0 "$n"); do tmux -L "$sock-$i" kill-server 2>/dev/null; done
     [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -30,12 +31,14 @@ for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 port=$(cat "$tmp/port")
 run="'$bin' --suites-dir '$src/suites' --suite basic -j 2 --timeout 5 --no-color 127.0.0.1:$port"
 
-# start COMMAND in a fresh 150x40 terminal, return when it has ended
+# start COMMAND in a fresh 150x40 terminal, on a tmux server of its own
+# (a new server on a socket whose old server is still going away fails)
 session() {
-    tmux -L "$sock" kill-server 2>/dev/null
-    tmux -L "$sock" new-session -d -x 150 -y 40 "$1; echo EXIT=\$?; sleep 30"
+    tmux -L "$sock-$n" kill-server 2>/dev/null
+    n=$((n + 1))
+    tmux -L "$sock-$n" new-session -d -x 150 -y 40 "$1; echo EXIT=\$?; sleep 30"
 }
-screen() { tmux -L "$sock" capture-pane -p -t 0 2>/dev/null; }
+screen() { tmux -L "$sock-$n" capture-pane -p -t 0 2>/dev/null; }
 wait_exit() {
     for _ in $(seq 300); do screen | grep -q '^EXIT=' && return 0; sleep 0.1; done
     return 1
@@ -50,9 +53,12 @@ echo "$line" | grep -qE '; slowest now: basic\.[a-z0-9.-]+ \([0-9]+\.[0-9] s\)' 
     ok "it names the slowest running case and its time" || notok "no slowest case in \"$line\""
 [ "$(grep -c 'so far' "$tmp/during")" -le 1 ] && ok "one line, redrawn in place (not scrolled)" \
     || notok "the progress line was printed $(grep -c 'so far' "$tmp/during") times"
-sleep 1
 n1=$(sed -nE 's/^\[([0-9]+)\/14\].*/\1/p' "$tmp/during")
-n2=$(screen | sed -nE 's/^\[([0-9]+)\/14\].*/\1/p')
+for _ in $(seq 40); do      # the next case to end, within 4 s
+    sleep 0.1
+    n2=$(screen | sed -nE 's/^\[([0-9]+)\/14\].*/\1/p')
+    [ -n "$n2" ] && [ "$n2" != "$n1" ] && break
+done
 [ -n "$n1" ] && [ -n "$n2" ] && [ "$n2" -gt "$n1" ] && ok "it updates ($n1, then $n2 cases done)" \
     || notok "no update: $n1 then $n2"
 wait_exit || notok "the run did not end"
