@@ -139,15 +139,19 @@ def main():
         finally:
             subprocess.run([script, "stop", state])
         # the HTML report in a real browser, the JUnit through two parsers;
-        # the reports and a screenshot are kept in tests/artifacts/
+        # the reports and a screenshot are kept in tests/artifacts/.  Not
+        # in the sanitizer round: the reports are the same bytes, and that
+        # round is about smtpspec's memory, which writing them exercised.
         name = server + ("-starttls" if starttls else "")
-        for ext in ("json", "html", "xml"):
-            shutil.copy(os.path.join(workdir, "report." + ext), consumers.artifact(name + "." + ext))
-        failures += ["HTML report: " + p for p in consumers.check_html(
-            consumers.artifact(name + ".json"), consumers.artifact(name + ".html"),
-            consumers.artifact(name + ".png"))]
-        failures += ["JUnit report: " + p for p in consumers.check_junit(
-            consumers.artifact(name + ".xml"))[0]]
+        if not os.environ.get("SMTPSPEC_SANITIZED"):
+            for ext in ("json", "html", "xml"):
+                shutil.copy(os.path.join(workdir, "report." + ext),
+                            consumers.artifact(name + "." + ext))
+            failures += ["HTML report: " + p for p in consumers.check_html(
+                consumers.artifact(name + ".json"), consumers.artifact(name + ".html"),
+                consumers.artifact(name + ".png"))]
+            failures += ["JUnit report: " + p for p in consumers.check_junit(
+                consumers.artifact(name + ".xml"))[0]]
     try:
         jsonschema.validate(report, schema)
     except jsonschema.ValidationError as e:
