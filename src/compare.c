@@ -15,6 +15,7 @@
 #include "report.h"
 
 #define MAX_REPORTS 26      /* columns are lettered A to Z */
+#define KEY_SHOWN 64        /* a longer rule or case id is cut on the terminal */
 
 struct column {
     const char *file;
@@ -31,7 +32,8 @@ struct row {
 
 struct matrix {
     struct row *v;
-    size_t n;
+    size_t n, cap;
+    json_t *index;              /* key -> position in v, so a row is found at once */
 };
 
 static int rank(const char *verdict)
@@ -44,17 +46,24 @@ static int rank(const char *verdict)
 
 static struct row *row_for(struct matrix *m, const char *key, const json_t *cite)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (!strcmp(m->v[i].key, key))
-            return &m->v[i];
-    struct row *v = realloc(m->v, (m->n + 1) * sizeof *v);
-    if (!v)
+    json_t *at = json_object_get(m->index, key);
+    if (at)
+        return &m->v[json_integer_value(at)];
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        struct row *v = realloc(m->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        m->v = v;
+        m->cap = cap;
+    }
+    if (json_object_set_new(m->index, key, json_integer((json_int_t)m->n)) != 0)
         return NULL;
-    m->v = v;
-    memset(&v[m->n], 0, sizeof v[m->n]);
-    v[m->n].key = key;
-    v[m->n].cite = cite;
-    return &v[m->n++];
+    struct row *r = &m->v[m->n++];
+    memset(r, 0, sizeof *r);
+    r->key = key;
+    r->cite = cite;
+    return r;
 }
 
 /* Puts verdict in column col of the row if it is worse than what is there. */
@@ -73,13 +82,15 @@ static int set_cell(struct matrix *m, const char *key, const json_t *cite, size_
 
 static int build(const struct column *cols, size_t ncols, int by_case, struct matrix *m)
 {
+    if (!(m->index = json_object()))
+        return -1;
     for (size_t c = 0; c < ncols; c++) {
         const json_t *list = jarr(cols[c].report, by_case ? "cases" : "findings");
         size_t i;
         json_t *x;
         json_array_foreach(list, i, x) {
             const char *key = jstr(x, by_case ? "id" : "rule");
-            if (*key && set_cell(m, key, x, c, jstr(x, "verdict")) != 0)
+            if (*key && set_cell(m, key, x, c, html_verdict(jstr(x, "verdict"))) != 0)
                 return -1;
         }
     }
@@ -114,25 +125,41 @@ static const char *greeting(const json_t *report)
     return g ? g : "(no greeting)";
 }
 
+/* Report text for the terminal: at most len - 1 bytes, control bytes as
+ * "?" (a report may be hostile; escape sequences stay off the screen). */
+static const char *term(const char *s, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < len; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 static void print_legend(const struct column *cols, size_t ncols, FILE *out)
 {
+    char url[128], started[40], greet[73];
     for (size_t c = 0; c < ncols; c++) {
         const json_t *r = cols[c].report, *s = jobj(r, "summary");
         fprintf(out, "%c  %s  %s  (%s): %lld fail, %lld warn, %lld info, %lld cases\n"
-                "   %.72s\n", (int)('A' + c), jstr(jobj(r, "target"), "url"),
-                jstr(r, "started"), cols[c].file, jint(s, "fail"), jint(s, "warn"),
-                jint(s, "info"), jint(s, "total"), greeting(r));
+                "   %s\n", (int)('A' + c), term(jstr(jobj(r, "target"), "url"), url, sizeof url),
+                term(jstr(r, "started"), started, sizeof started), cols[c].file,
+                jint(s, "fail"), jint(s, "warn"), jint(s, "info"), jint(s, "total"),
+                term(greeting(r), greet, sizeof greet));
     }
 }
 
 static void print_text(const struct column *cols, size_t ncols, const struct matrix *m,
                        int by_case, int only_diff, FILE *out)
 {
+    char key[KEY_SHOWN + 1];
     int width = 4;
     size_t shown = 0;
     for (size_t i = 0; i < m->n; i++)
         if ((int)strlen(m->v[i].key) > width)
             width = (int)strlen(m->v[i].key);
+    if (width > KEY_SHOWN)
+        width = KEY_SHOWN;
     print_legend(cols, ncols, out);
     fprintf(out, "\n%-*s", width, by_case ? "case" : "rule");
     for (size_t c = 0; c < ncols; c++)
@@ -142,7 +169,7 @@ static void print_text(const struct column *cols, size_t ncols, const struct mat
         if (only_diff && !differs(&m->v[i], ncols))
             continue;
         shown++;
-        fprintf(out, "%-*s", width, m->v[i].key);
+        fprintf(out, "%-*s", width, term(m->v[i].key, key, sizeof key));
         for (size_t c = 0; c < ncols; c++)
             fprintf(out, "  %-5s", m->v[i].cell[c] ? m->v[i].cell[c] : empty_cell(by_case));
         fputc('\n', out);
@@ -191,14 +218,9 @@ static void html_table(size_t ncols, const struct matrix *m,
     fputs("</table>\n", f);
 }
 
-static int write_html(const char *path, const struct column *cols, size_t ncols,
-                      const struct matrix *rules, const struct matrix *cases, int only_diff,
-                      char *err, size_t errlen)
+static void write_html(FILE *f, const struct column *cols, size_t ncols,
+                       const struct matrix *rules, const struct matrix *cases, int only_diff)
 {
-    struct atomic_file *a;
-    if (atomic_open(path, &a, err, errlen) != 0)
-        return -1;
-    FILE *f = atomic_stream(a);
     html_page_start(f, "smtpspec: comparison");
     fputs("<h1>smtpspec: comparison</h1>\n<table class=\"legend\">\n<tr><th></th><th>target</th>"
           "<th>greeting</th><th>started</th><th>report</th><th>fail</th><th>warn</th>"
@@ -222,7 +244,32 @@ static int write_html(const char *path, const struct column *cols, size_t ncols,
     fputs("<h2>Cases</h2>\n", f);
     html_table(ncols, cases, 1, only_diff, f);
     html_page_end(f);
-    return atomic_commit(a, err, errlen);
+}
+
+int compare_render(json_t *const *reports, const char *const *names, size_t n, int by_case,
+                   int only_diff, FILE *text, FILE *html)
+{
+    struct column cols[MAX_REPORTS];
+    struct matrix rules = { 0 }, cases = { 0 };
+    int rc = 0;
+    if (n > MAX_REPORTS)
+        n = MAX_REPORTS;
+    for (size_t c = 0; c < n; c++)
+        cols[c] = (struct column){ names[c], reports[c] };
+    if (build(cols, n, 0, &rules) != 0 || build(cols, n, 1, &cases) != 0) {
+        rc = -1;
+    } else {
+        if (rules.n)
+            qsort(rules.v, rules.n, sizeof *rules.v, worst_first);
+        print_text(cols, n, by_case ? &cases : &rules, by_case, only_diff, text);
+        if (html)
+            write_html(html, cols, n, &rules, &cases, only_diff);
+    }
+    free(rules.v);
+    free(cases.v);
+    json_decref(rules.index);
+    json_decref(cases.index);
+    return rc;
 }
 
 static int usage_error(const char *msg, const char *arg)
@@ -255,8 +302,9 @@ static int load(const char *path, json_t **out)
 
 int compare_main(int argc, char **argv)
 {
-    struct column cols[MAX_REPORTS];
-    size_t ncols = 0;
+    json_t *reports[MAX_REPORTS] = { 0 };
+    const char *names[MAX_REPORTS];
+    size_t n = 0;
     const char *html = NULL;
     int by_case = 0, only_diff = 0, rc = 0;
     for (int i = 1; i < argc; i++) {
@@ -271,40 +319,37 @@ int compare_main(int argc, char **argv)
             only_diff = 1;
         } else if (a[0] == '-' && a[1]) {
             return usage_error("unknown option \"%s\"", a);
-        } else if (ncols == MAX_REPORTS) {
+        } else if (n == MAX_REPORTS) {
             return usage_error("more than 26 reports (from \"%s\" on)", a);
         } else {
-            cols[ncols++] = (struct column){ a, NULL };
+            names[n++] = a;
         }
     }
-    if (ncols == 0)
+    if (n == 0)
         return usage_error("%s", "no report given: smtpspec compare A.json B.json ...");
     char err[512];
+    struct atomic_file *a = NULL;
     if (html && check_writable(html, err, sizeof err) != 0) {
         fprintf(stderr, "smtpspec compare: --html: %s\n", err);
         return 2;
     }
-    for (size_t c = 0; c < ncols && rc == 0; c++)
-        if (load(cols[c].file, &cols[c].report) != 0)
+    for (size_t c = 0; c < n && rc == 0; c++)
+        if (load(names[c], &reports[c]) != 0)
             rc = 2;
-    struct matrix rules = { 0 }, cases = { 0 };
-    if (rc == 0 && (build(cols, ncols, 0, &rules) != 0 || build(cols, ncols, 1, &cases) != 0)) {
-        fprintf(stderr, "smtpspec compare: out of memory\n");
+    if (rc == 0 && html && atomic_open(html, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec compare: --html: %s\n", err);
         rc = 2;
     }
-    if (rc == 0) {
-        if (rules.n)
-            qsort(rules.v, rules.n, sizeof *rules.v, worst_first);
-        print_text(cols, ncols, by_case ? &cases : &rules, by_case, only_diff, stdout);
-        if (html && write_html(html, cols, ncols, &rules, &cases, only_diff, err,
-                               sizeof err) != 0) {
-            fprintf(stderr, "smtpspec compare: %s\n", err);
-            rc = 2;
-        }
+    if (rc == 0 && compare_render(reports, names, n, by_case, only_diff, stdout,
+                                  a ? atomic_stream(a) : NULL) != 0) {
+        fprintf(stderr, "smtpspec compare: out of memory\n");
+        atomic_abort(a);
+        rc = 2;
+    } else if (rc == 0 && a && atomic_commit(a, err, sizeof err) != 0) {
+        fprintf(stderr, "smtpspec compare: %s\n", err);
+        rc = 2;
     }
-    free(rules.v);
-    free(cases.v);
-    for (size_t c = 0; c < ncols; c++)
-        json_decref(cols[c].report);
+    for (size_t c = 0; c < n; c++)
+        json_decref(reports[c]);
     return rc;
 }

@@ -15,18 +15,27 @@ void html_text(FILE *f, const char *s)
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
-        default: putc(*s, f);
+        default:
+            /* our own text has no control bytes; a hostile report's may */
+            if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                fprintf(f, "\\x%02X", (unsigned char)*s);
+            else
+                putc(*s, f);
         }
     }
 }
 
 /* A wire string holds only printable ASCII, UTF-8 and backslash escapes
- * (buf.h: wire_escape), so a backslash always starts an escape. */
+ * (buf.h: wire_escape), so a backslash always starts an escape; control
+ * bytes, which a hostile report may hold all the same, go to html_text. */
 void html_wire(FILE *f, const char *s)
 {
+    static const char special[] = "\\&<>\"'\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b"
+        "\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e"
+        "\x1f\x7f";
     while (s && *s) {
         if (s[0] != '\\') {
-            size_t n = strcspn(s, "\\&<>\"'");
+            size_t n = strcspn(s, special);
             fwrite(s, 1, n, f);
             s += n;
             if (*s && *s != '\\') {
@@ -41,13 +50,23 @@ void html_wire(FILE *f, const char *s)
             continue;
         }
         size_t n = s[1] == 'x' && s[2] && s[3] ? 4 : s[1] ? 2 : 1;
+        char esc[5] = "";
+        memcpy(esc, s, n);      /* escaped too: a hostile "\\x<s" stays text */
         fputs("<span class=\"esc\">", f);
-        fwrite(s, 1, n, f);
+        html_text(f, esc);
         fputs("</span>", f);
         if (s[1] == 'n')
             putc('\n', f);  /* a bare LF still breaks the line, visibly */
         s += n;
     }
+}
+
+const char *html_verdict(const char *v)
+{
+    for (int i = 0; i < 6; i++)
+        if (v && !strcmp(v, html_verdicts_worst_first[i]))
+            return html_verdicts_worst_first[i];
+    return "none";
 }
 
 void html_badge(FILE *f, const char *verdict)

@@ -8,7 +8,8 @@
 #include <jansson.h>
 #include <stdio.h>
 
-/* Text with & < > " ' escaped; NULL writes nothing. */
+/* Text with & < > " ' escaped and control bytes as \xHH; NULL writes
+ * nothing. */
 void html_text(FILE *f, const char *s);
 
 /* A wire string as it came: "\r\n" ends a line, every other escape
@@ -19,6 +20,9 @@ void html_wire(FILE *f, const char *wire);
  * no network and no script, and the style sheet. */
 void html_page_start(FILE *f, const char *title);
 void html_page_end(FILE *f);
+
+/* v if it is one of the six verdict names, else "none". */
+const char *html_verdict(const char *v);
 
 /* <span class="badge v-NAME">NAME</span> for a verdict name. */
 void html_badge(FILE *f, const char *verdict);

@@ -11,6 +11,13 @@
 #include "html.h"
 #include "report.h"
 
+/* o's verdict as one of the six names ("none" otherwise): it goes into
+ * class and data attributes unescaped, and a report may be hostile. */
+static const char *verdict_of(const json_t *o)
+{
+    return html_verdict(jstr(o, "verdict"));
+}
+
 static void fact(FILE *f, const char *name, const char *value)
 {
     fputs("<dt>", f);
@@ -186,10 +193,10 @@ static void finding(FILE *f, const json_t *h, size_t index)
     size_t i;
     json_t *c;
     fprintf(f, "<article class=\"finding v-%s\" id=\"finding-%zu\" data-verdict=\"%s\" "
-            "data-rule=\"", jstr(h, "verdict"), index + 1, jstr(h, "verdict"));
+            "data-rule=\"", verdict_of(h), index + 1, verdict_of(h));
     html_text(f, jstr(h, "rule"));
     fputs("\">\n<h3>", f);
-    html_badge(f, jstr(h, "verdict"));
+    html_badge(f, verdict_of(h));
     fputs(" <span class=\"mono\">", f);
     html_wire(f, jstr(h, "command"));
     if (jint(h, "code") >= 0)
@@ -234,7 +241,7 @@ static void exchange_row(FILE *f, const json_t *e)
     size_t i;
     json_t *x;
     fputs("<tr><td class=\"v\">", f);
-    html_badge(f, jstr(e, "verdict"));
+    html_badge(f, verdict_of(e));
     fputs("</td><td>", f);
     exchange_pre(f, jstr(e, "command"), jstr(e, "received"),
                  json_is_true(json_object_get(e, "received_truncated")));
@@ -251,7 +258,7 @@ static void exchange_row(FILE *f, const json_t *e)
     }
     json_array_foreach(fs, i, x) {
         fputs("<div>", f);
-        html_badge(f, jstr(x, "verdict"));
+        html_badge(f, verdict_of(x));
         fputs(" ", f);
         html_text(f, jstr(x, "message"));
         fputs(" <code>", f);
@@ -278,12 +285,12 @@ static void one_case(FILE *f, const json_t *c, size_t suite)
     const json_t *refs = jarr(c, "refs"), *ex = jarr(c, "exchanges");
     size_t i;
     json_t *x;
-    fprintf(f, "<details class=\"case v-%s s-%zu\" id=\"case-", jstr(c, "verdict"), suite);
+    fprintf(f, "<details class=\"case v-%s s-%zu\" id=\"case-", verdict_of(c), suite);
     html_text(f, jstr(c, "id"));
-    fprintf(f, "\" data-verdict=\"%s\" data-suite=\"", jstr(c, "verdict"));
+    fprintf(f, "\" data-verdict=\"%s\" data-suite=\"", verdict_of(c));
     html_text(f, jstr(c, "suite"));
     fputs("\"><summary>", f);
-    html_badge(f, jstr(c, "verdict"));
+    html_badge(f, verdict_of(c));
     fputs(" <code>", f);
     html_text(f, jstr(c, "id"));
     fputs("</code> <span class=\"t\">", f);
@@ -360,14 +367,10 @@ static void cases_section(FILE *f, const json_t *r)
     json_decref(suites);
 }
 
-int report_html_write(const json_t *r, const char *path, char *err, size_t errlen)
+void report_html_stream(const json_t *r, FILE *f)
 {
-    struct atomic_file *a;
-    if (atomic_open(path, &a, err, errlen) != 0)
-        return -1;
-    FILE *f = atomic_stream(a);
     char title[600];
-    snprintf(title, sizeof title, "smtpspec: %s: %lld fail, %lld warn",
+    snprintf(title, sizeof title, "smtpspec: %.400s: %lld fail, %lld warn",
              jstr(jobj(r, "target"), "url"), jint(jobj(r, "summary"), "fail"),
              jint(jobj(r, "summary"), "warn"));
     html_page_start(f, title);
@@ -377,5 +380,13 @@ int report_html_write(const json_t *r, const char *path, char *err, size_t errle
     findings(f, jarr(r, "findings"));
     cases_section(f, r);
     html_page_end(f);
+}
+
+int report_html_write(const json_t *r, const char *path, char *err, size_t errlen)
+{
+    struct atomic_file *a;
+    if (atomic_open(path, &a, err, errlen) != 0)
+        return -1;
+    report_html_stream(r, atomic_stream(a));
     return atomic_commit(a, err, errlen);
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/fuzz/run.sh - runs each libFuzzer target for SECONDS (default 60)
+# tests/fuzz/run.sh - runs each libFuzzer target for SECONDS (default 45)
 # on a scratch copy of its seed corpus (the tree's corpus is never
 # written), printing one line per target on stderr:
 #   fuzz_reply: N executions in S s, 0 crashes (exit 0)
@@ -7,9 +7,9 @@
 # Exits 1 when a target crashed, leaked or hung (the file is named).
 #   run.sh BUILD_DIR SRC_DIR [SECONDS]
 set -u
-build=$1 src=$2 seconds=${3:-60}
+build=$1 src=$2 seconds=${3:-45}
 status=0 passed=0 failed=0
-for t in reply suite rules; do
+for t in reply suite rules report; do
     bin="$build/tests/fuzz/fuzz_$t"
     work="$build/tests/fuzz/work-$t"
     mkdir -p "$work/corpus" "$work/crashes"

@@ -195,6 +195,33 @@ class Compare(unittest.TestCase):
         self.assertEqual(re.findall(r'class="badge v-(\w+)"', rule_row.group(0)), ["none", "fail"])
         self.assertEqual(page.count("<tr><td class=\"id\"><code>basic."), 14)
 
+    def test_hostile_report(self):
+        # a JSON document of the right kind whose members have the wrong
+        # types, a terminal escape in a case id, markup in a verdict
+        odd = os.path.join(harness.ROOT, "tests", "fuzz", "corpus", "report", "odd.json")
+        html = os.path.join(self.dir, "odd.html")
+        p = self.compare("--cases", "--html", html, odd, self.a)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("\x1b", p.stdout)
+        self.assertIn("a?[31m", p.stdout)
+        with open(html, encoding="utf-8") as f:
+            page = f.read()
+        self.assertNotIn("<script", page)
+        self.assertNotIn("\x1b", page)
+        # markup hidden in what looks like a wire escape stays text
+        sneaky = os.path.join(self.dir, "sneaky.json")
+        with open(sneaky, "w") as f:
+            json.dump({"tool": {"name": "smtpspec"}, "target": {"url": "x"},
+                       "server": {"greeting": {"lines": ["\\x<img src=x>"]}},
+                       "cases": [{"id": "c", "verdict": "fail", "title": "<b>t</b>"}]}, f)
+        p = self.compare("--cases", "--html", html, sneaky)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(html, encoding="utf-8") as f:
+            page = f.read()
+        self.assertNotIn("<img", page)
+        self.assertNotIn("<b>", page)
+        self.assertIn("mg src=x&gt;", page)
+
     def test_bad_files(self):
         broken = os.path.join(self.dir, "broken.json")
         with open(broken, "w") as f:
