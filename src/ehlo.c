@@ -62,7 +62,7 @@ static const struct {
 
 static const char *const check_names[CHECK_COUNT] = {
     "greeting", "ehlo-domain", "ehlo-keywords", "ehlo-registry",
-    "ehlo-duplicates", "ehlo-params", "helo-reply", "no-starttls",
+    "ehlo-duplicates", "ehlo-params", "helo-reply", "no-starttls", "auth-plaintext",
 };
 
 int content_check_parse(const char *name)
@@ -120,11 +120,12 @@ const char *ehlo_registered(const char *kw, size_t len)
 #define R_AUTH "4954-3-auth-mechanisms"
 #define R_HELO "5321-3.2-helo-not-extended"
 #define R_TLS_ADVERTISED "3207-4.2-no-starttls-after-tls"
+#define R_PLAIN_PASSWORDS "4954-4-no-plaintext-passwords"
 #define NOTE NULL           /* reported, not judged */
 
 static const char *const check_rules[] = {
     R_GREETING, R_554_TEXT, R_EHLO_DOMAIN, R_KEYWORD, R_PARAM, R_REGISTERED,
-    R_SIZE, R_AUTH, R_HELO, R_TLS_ADVERTISED,
+    R_SIZE, R_AUTH, R_HELO, R_TLS_ADVERTISED, R_PLAIN_PASSWORDS,
 };
 
 /* The fixed rules, then the registry's no-parameter rules. */
@@ -400,6 +401,29 @@ static void check_no_starttls(const struct reply *r, check_report_fn fn, void *c
     }
 }
 
+/* AUTH (or the old AUTH=) lines listing PLAIN or LOGIN, the mechanisms
+ * that send the password itself (RFC 4616, and LOGIN's Base64). */
+static void check_auth_plaintext(const struct reply *r, check_report_fn fn, void *ctx)
+{
+    for (size_t i = 1; i < r->nlines; i++) {
+        size_t len;
+        const char *t = reply_line_text(r, i, &len);
+        if (len < 5 || strncasecmp(t, "AUTH", 4) != 0 || (t[4] != ' ' && t[4] != '='))
+            continue;
+        for (size_t k = 5; k < len;) {
+            size_t n = word_len(t + k, len - k);
+            if ((n == 5 && strncasecmp(t + k, "PLAIN", 5) == 0) ||
+                (n == 5 && strncasecmp(t + k, "LOGIN", 5) == 0)) {
+                content_report(fn, ctx, R_PLAIN_PASSWORDS, "the EHLO reply in plaintext "
+                               "offers AUTH %.5s (line %zu), a mechanism that sends the "
+                               "password itself", t + k, i + 1);
+                return;
+            }
+            k += n ? n : 1;
+        }
+    }
+}
+
 void content_check_run(enum content_check c, const struct reply *r,
                        check_report_fn fn, void *ctx)
 {
@@ -419,6 +443,7 @@ void content_check_run(enum content_check c, const struct reply *r,
     case CHECK_EHLO_PARAMS: each_line(r, line_params, fn, ctx); break;
     case CHECK_HELO_REPLY: check_helo_reply(r, fn, ctx); break;
     case CHECK_NO_STARTTLS: check_no_starttls(r, fn, ctx); break;
+    case CHECK_AUTH_PLAINTEXT: check_auth_plaintext(r, fn, ctx); break;
     default: break;
     }
 }

@@ -20,6 +20,7 @@ enum content_check {
     CHECK_EHLO_PARAMS,      /* SIZE, AUTH and no-parameter keywords */
     CHECK_HELO_REPLY,       /* HELO reply is not an extended response */
     CHECK_NO_STARTTLS,      /* an EHLO reply over TLS does not list STARTTLS */
+    CHECK_AUTH_PLAINTEXT,   /* a plaintext EHLO reply offers no AUTH PLAIN or LOGIN */
     CHECK_COUNT
 };
 

@@ -219,6 +219,39 @@ void judge_no_more(const struct judge_ctx *j, struct exchange *ex, const struct 
     broken(j, ex, st->rule->id, msg);
 }
 
+void judge_silence_broken(const struct judge_ctx *j, struct exchange *ex,
+                          const struct step *st, long timeout_ms)
+{
+    char msg[320];
+    if (ex->has_reply && ex->reply.code / 100 == 2) {
+        snprintf(msg, sizeof msg, "accepted early: the server answered %d within %ld ms, "
+                 "before the real <CRLF>.<CRLF>; it took the bytes written as the end of "
+                 "the data", ex->reply.code, timeout_ms);
+        broken(j, ex, st->rule->id, msg);
+    } else if (ex->has_reply) {
+        exchange_addf(ex, V_PASS, NULL, "note: rejected: the server refused the data with "
+                      "%d before their end (it did not take the bytes written as the end "
+                      "of the data)", ex->reply.code);
+    } else {
+        exchange_addf(ex, V_PASS, NULL, "note: rejected: the server closed the connection "
+                      "before the end of the data");
+    }
+}
+
+void judge_same_code(const struct judge_ctx *j, struct exchange *ex,
+                     const struct exchange *prev, const struct step *st)
+{
+    char msg[320];
+    if (ex->reply.code == prev->reply.code)
+        return;
+    snprintf(msg, sizeof msg, "%s answered %d here and %d to the %s before: the two are "
+             "told apart", cmd_name(ex), ex->reply.code, prev->reply.code, cmd_name(prev));
+    if (st->rule)
+        broken(j, ex, st->rule->id, msg);
+    else
+        exchange_addf(ex, V_PASS, NULL, "note: %s", msg);
+}
+
 void judge_extra_reply(const struct judge_ctx *j, struct exchange *ex, size_t n)
 {
     char msg[256];
@@ -310,6 +343,8 @@ static void content_finding(void *arg, const char *rule, const char *msg)
 void judge_content(const struct judge_ctx *j, struct exchange *ex, int check)
 {
     struct content_ctx c = { j, ex };
+    if (check == CHECK_AUTH_PLAINTEXT && j->tls_active)
+        return;     /* over TLS, a plaintext mechanism is protected */
     content_check_run((enum content_check)check, &ex->reply, content_finding, &c);
 }
 

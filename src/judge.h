@@ -69,6 +69,18 @@ void judge_no_more(const struct judge_ctx *j, struct exchange *ex, const struct 
 void judge_no_reply(const struct judge_ctx *j, struct exchange *ex, const struct step *st,
                     long timeout_ms);
 
+/* expect-silence SECS RULE: after message data that must not end the
+ * data, ex got a reply (or, without one, a close) within timeout_ms.  A
+ * 2yz reply breaks RULE: the server took the data as ended and accepted
+ * it.  Anything else is the server refusing the data: a note. */
+void judge_silence_broken(const struct judge_ctx *j, struct exchange *ex,
+                          const struct step *st, long timeout_ms);
+
+/* expect-same-code [RULE]: ex's reply code against prev's.  A difference
+ * breaks RULE, or is a note when the step has none. */
+void judge_same_code(const struct judge_ctx *j, struct exchange *ex,
+                     const struct exchange *prev, const struct step *st);
+
 /* expect-within SECS RULE: the reply's elapsed time. */
 void judge_within(const struct judge_ctx *j, struct exchange *ex, const struct step *st);
 

@@ -327,6 +327,37 @@ static void setup_auth(const struct options *o, struct run_config *cfg)
     memcpy(cfg->secrets, secrets, sizeof secrets);
 }
 
+/* ${relay_user} and ${relay_domain}: --relay-to split at its last '@'
+ * (options_parse checked there is one).  Static storage, as above. */
+static void setup_relay(const struct options *o, struct run_config *cfg)
+{
+    static char user[256];
+    const char *at = strrchr(o->relay_to, '@');
+    snprintf(user, sizeof user, "%.*s", (int)(at - o->relay_to), o->relay_to);
+    cfg->vars.value[VAR_RELAY_FROM] = o->relay_from;
+    cfg->vars.value[VAR_RELAY_TO] = o->relay_to;
+    cfg->vars.value[VAR_RELAY_USER] = user;
+    cfg->vars.value[VAR_RELAY_DOMAIN] = at + 1;
+}
+
+/* ${random}: a local part no server has, new for every run, so that a
+ * "no such user" answer is not one a server remembered. */
+static void setup_random(struct run_config *cfg)
+{
+    static char local[32];
+    unsigned char r[6] = { 0 };
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(r, 1, sizeof r, f) != sizeof r) {
+        unsigned long long t = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 20);
+        memcpy(r, &t, sizeof r);
+    }
+    if (f)
+        fclose(f);
+    snprintf(local, sizeof local, "smtpspec-nx-%02x%02x%02x%02x%02x%02x",
+             r[0], r[1], r[2], r[3], r[4], r[5]);
+    cfg->vars.value[VAR_RANDOM] = local;
+}
+
 static void setup_config(const struct options *o, const struct target *t, struct run_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -345,6 +376,8 @@ static void setup_config(const struct options *o, const struct target *t, struct
     cfg->vars.value[VAR_DOMAIN] = o->domain ? o->domain : t->domain;
     if (o->auth_user)
         setup_auth(o, cfg);
+    setup_relay(o, cfg);
+    setup_random(cfg);
     cfg->timeout_ms = o->timeout_ms;
     cfg->limits.line_max = o->max_line;
     cfg->limits.reply_max = o->max_reply;

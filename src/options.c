@@ -12,7 +12,8 @@ enum {
     O_MAIL_FROM, O_RCPT, O_TIMEOUT, O_CONNECT_TIMEOUT, O_PROFILE, O_STRICT,
     O_NO_COLOR, O_INSECURE, O_STARTTLS, O_CACERT, O_SUITES_DIR, O_MAX_LINE, O_MAX_REPLY, O_VERSION,
     O_RULES_DIR, O_LIST_RULES, O_DOMAIN, O_MAX_CONNECT_FAILURES, O_MAX_TIME,
-    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS, O_EXCLUDE, O_BASELINE, O_WRITE_BASELINE, O_HTML
+    O_CASE_TIME, O_RETRIES, O_RETRY_DELAY, O_AUTH_USER, O_AUTH_PASS, O_EXCLUDE, O_BASELINE, O_WRITE_BASELINE, O_HTML,
+    O_RELAY_FROM, O_RELAY_TO
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,8 @@ static const struct option longopts[] = {
     { "mail-from", required_argument, NULL, O_MAIL_FROM },
     { "rcpt", required_argument, NULL, O_RCPT },
     { "auth-user", required_argument, NULL, O_AUTH_USER },
+    { "relay-from", required_argument, NULL, O_RELAY_FROM },
+    { "relay-to", required_argument, NULL, O_RELAY_TO },
     { "auth-pass", required_argument, NULL, O_AUTH_PASS },
     { "timeout", required_argument, NULL, O_TIMEOUT },
     { "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
@@ -105,6 +108,21 @@ static int check_value(const char *opt, const char *v, size_t max, char *err, si
     return 0;
 }
 
+/* --relay-from/--relay-to: one mailbox, local@domain, as RCPT and MAIL
+ * take it between the angle brackets. */
+static int check_mailbox(const char *opt, const char *v, char *err, size_t errlen)
+{
+    const char *at = strrchr(v, '@');
+    if (check_value(opt, v, 254, err, errlen) != 0)
+        return -1;
+    if (!at || at == v || !at[1] || strpbrk(v, " \t<>")) {
+        snprintf(err, errlen, "%s: \"%s\" is not a mailbox (local-part@domain, without "
+                 "<> or spaces)", opt, v);
+        return -1;
+    }
+    return 0;
+}
+
 static int push(const char **list, size_t *n, const char *v, const char *opt,
                 char *err, size_t errlen)
 {
@@ -162,6 +180,8 @@ static int one_option(int c, const char *arg, struct options *o, char *err, size
             return bad(err, errlen, "%s: given more than twice", "--rcpt");
         o->rcpt[o->nrcpt++] = arg;
         return check_value("--rcpt", arg, 254, err, errlen);
+    case O_RELAY_FROM: o->relay_from = arg; return check_mailbox("--relay-from", arg, err, errlen);
+    case O_RELAY_TO: o->relay_to = arg; return check_mailbox("--relay-to", arg, err, errlen);
     case O_AUTH_USER: o->auth_user = arg; return check_value("--auth-user", arg, 255, err, errlen);
     case O_AUTH_PASS: o->auth_pass = arg; return check_value("--auth-pass", arg, 255, err, errlen);
     case O_TIMEOUT:
@@ -208,6 +228,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
     memset(o, 0, sizeof *o);
     o->helo = "smtpspec.invalid";
     o->mail_from = "smtpspec@smtpspec.invalid";
+    o->relay_from = "smtpspec-relay@example.com";   /* RFC 2606: reserved, nobody's */
+    o->relay_to = "smtpspec-relay@example.net";
     o->connect_timeout_ms = 30000;
     o->profile = PROFILE_RFC5321;
     o->jobs = 1;

@@ -28,6 +28,8 @@ struct options {
     const char *mail_from;
     const char *domain;             /* ${domain}; NULL: from the target */
     const char *rcpt[2];
+    const char *relay_from;         /* the open-relay probes' sender and recipient */
+    const char *relay_to;
     const char *auth_user;          /* --auth-user / --auth-pass, or NULL */
     const char *auth_pass;
     size_t nrcpt;

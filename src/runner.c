@@ -706,11 +706,45 @@ static int step_expect_no_more(struct case_run *r, const struct step *st)
     return -1;
 }
 
+/* After message data that must not end the data: silence is the server
+ * still reading.  A reply (read as END-OF-DATA's) or a close ends the
+ * case: the server ended, or refused, the data there. */
+static int step_expect_silence(struct case_run *r, const struct step *st)
+{
+    long left = case_left_ms(r);
+    long long started = clock_ms();
+    size_t n = session_drain(&r->sess, st->within_ms < left ? st->within_ms : left);
+    if (n == 0 && r->sess.closed == IO_OK)
+        return 0;
+    struct exchange *ex = new_exchange(r, CMD_END_OF_DATA);
+    if (!ex)
+        return -1;
+    take_unsent(r, ex);
+    r->data_mode = 0;
+    if (n == 0) {
+        ex->closed = r->sess.closed == IO_EOF ? CLOSE_CLEAN : CLOSE_RESET;
+        judge_silence_broken(&r->jc, ex, st, st->within_ms);
+    } else if (read_reply(r, ex, started) == 0) {
+        judge_silence_broken(&r->jc, ex, st, st->within_ms);
+    }
+    r->gone = 1;    /* whatever state the server is in now, nothing more is sent */
+    return -1;
+}
+
+static int step_expect_same_code(struct case_run *r, const struct step *st)
+{
+    size_t n = r->res->nex;
+    if (n < 2 || !r->res->ex[n - 1].has_reply || !r->res->ex[n - 2].has_reply)
+        return -1;
+    judge_same_code(&r->jc, &r->res->ex[n - 1], &r->res->ex[n - 2], st);
+    return 0;
+}
+
 static int judging_step(enum step_kind k)
 {
     return k == STEP_EXPECT || k == STEP_EXPECT_CLOSE || k == STEP_CHECK ||
            k == STEP_EXPECT_KEYWORD || k == STEP_EXPECT_WITHIN || k == STEP_EXPECT_NO_MORE ||
-           k == STEP_STARTTLS || k == STEP_CERTIFICATE;
+           k == STEP_STARTTLS || k == STEP_CERTIFICATE || k == STEP_EXPECT_SAME_CODE;
 }
 
 static int dispatch_step(struct case_run *r, const struct step *st);
@@ -741,6 +775,12 @@ static int dispatch_step(struct case_run *r, const struct step *st)
     case STEP_EXPECT_NO_MORE: return step_expect_no_more(r, st);
     case STEP_STARTTLS: return step_starttls(r, st);
     case STEP_CERTIFICATE: return step_certificate(r, st);
+    case STEP_EXPECT_SILENCE: return step_expect_silence(r, st);
+    case STEP_EXPECT_SAME_CODE: return step_expect_same_code(r, st);
+    case STEP_END_UNLESS: {
+        const struct exchange *ex = last_exchange(r);
+        return ex && ex->has_reply && codeset_has(&st->codes, ex->reply.code) ? 0 : -1;
+    }
     case STEP_PAUSE:
         return transport_sleep(st->within_ms < case_left_ms(r) ? st->within_ms
                                : case_left_ms(r)) == 0 ? 0 : -1;

@@ -35,6 +35,11 @@ static const char *const var_names[VAR_COUNT] = {
     [VAR_AUTH_USER] = "auth_user",
     [VAR_AUTH_PASS] = "auth_pass",
     [VAR_AUTH_WRONG] = "auth_wrong",
+    [VAR_RELAY_FROM] = "relay_from",
+    [VAR_RELAY_TO] = "relay_to",
+    [VAR_RELAY_USER] = "relay_user",
+    [VAR_RELAY_DOMAIN] = "relay_domain",
+    [VAR_RANDOM] = "random",
 };
 
 const char *var_name(enum var_id v)
@@ -523,7 +528,8 @@ static int d_read(struct parser *p, const char *arg)
 
 static const char *step_directive(enum step_kind kind)
 {
-    return kind == STEP_EXPECT ? "expect" : kind == STEP_REQUIRE ? "require" : "control";
+    return kind == STEP_EXPECT ? "expect" : kind == STEP_REQUIRE ? "require"
+           : kind == STEP_END_UNLESS ? "end-unless" : "control";
 }
 
 /* expect CODES RULE | require CODES "why" | control CODES "why" */
@@ -541,7 +547,32 @@ static int d_expect(struct parser *p, const char *arg, enum step_kind kind)
         return oom(p);
     if (kind == STEP_EXPECT)
         return parse_rule(p, arg, "expect", st);
+    if (kind == STEP_END_UNLESS)
+        return *skip_ws(arg) ? perr(p, "end-unless takes only a code list") : 0;
     return parse_why(p, arg, step_directive(kind), st);
+}
+
+/* A step that starts with a number of seconds (0 < SECS <= max_secs),
+ * into within_ms; *arg moves past it.  NULL after an error. */
+static struct step *timed_step(struct parser *p, const char **arg, enum step_kind kind,
+                               const char *directive, double max_secs)
+{
+    char word[32], *end;
+    struct step *st = new_step(p, kind);
+    if (!st)
+        return NULL;
+    if (next_word(arg, word, sizeof word) != 1) {
+        perr(p, "%s needs a number of seconds", directive);
+        return NULL;
+    }
+    double secs = strtod(word, &end);
+    if (*end != '\0' || !(secs > 0) || secs > max_secs) {
+        perr(p, "%s: \"%s\" is not a number of seconds%s", directive, word,
+             max_secs == 10 ? " from 0 to 10" : "");
+        return NULL;
+    }
+    st->within_ms = (long)(secs * 1000);
+    return st;
 }
 
 static int d_expect_close(struct parser *p, const char *arg)
@@ -554,6 +585,23 @@ static int d_expect_no_more(struct parser *p, const char *arg)
 {
     struct step *st = new_step(p, STEP_EXPECT_NO_MORE);
     return st ? parse_rule(p, arg, "expect-no-more", st) : -1;
+}
+
+/* expect-silence SECS RULE: message data was written that must not end
+ * the data; a 2yz reply within SECS breaks RULE. */
+static int d_expect_silence(struct parser *p, const char *arg)
+{
+    struct step *st = timed_step(p, &arg, STEP_EXPECT_SILENCE, "expect-silence", 10);
+    return st ? parse_rule(p, arg, "expect-silence", st) : -1;
+}
+
+/* expect-same-code [RULE]: without RULE a difference is a note. */
+static int d_expect_same_code(struct parser *p, const char *arg)
+{
+    struct step *st = new_step(p, STEP_EXPECT_SAME_CODE);
+    if (!st)
+        return -1;
+    return *skip_ws(arg) ? parse_rule(p, arg, "expect-same-code", st) : 0;
 }
 
 /* starttls RULE: the handshake after a 220 to STARTTLS; RULE is what a
@@ -579,7 +627,8 @@ static int d_check(struct parser *p, const char *arg)
     st->check = content_check_parse(arg);
     if (st->check < 0)
         return perr(p, "unknown check \"%s\" (greeting, ehlo-domain, ehlo-keywords, "
-                    "ehlo-registry, ehlo-duplicates, ehlo-params, helo-reply)", arg);
+                    "ehlo-registry, ehlo-duplicates, ehlo-params, helo-reply, no-starttls, "
+                    "auth-plaintext)", arg);
     return 0;
 }
 
@@ -600,33 +649,16 @@ static int d_expect_keyword(struct parser *p, const char *arg)
 
 static int d_expect_within(struct parser *p, const char *arg)
 {
-    char word[32], *end;
-    struct step *st = new_step(p, STEP_EXPECT_WITHIN);
-    if (!st)
-        return -1;
-    if (next_word(&arg, word, sizeof word) != 1)
-        return perr(p, "expect-within needs a number of seconds");
-    double secs = strtod(word, &end);
-    if (*end != '\0' || !(secs > 0) || secs > 86400)
-        return perr(p, "expect-within: \"%s\" is not a number of seconds", word);
-    st->within_ms = (long)(secs * 1000);
-    return parse_rule(p, arg, "expect-within", st);
+    struct step *st = timed_step(p, &arg, STEP_EXPECT_WITHIN, "expect-within", 86400);
+    return st ? parse_rule(p, arg, "expect-within", st) : -1;
 }
 
 /* pause SECS: wait, sending nothing (at most 10 s). */
 static int d_pause(struct parser *p, const char *arg)
 {
-    char word[32], *end;
-    struct step *st = new_step(p, STEP_PAUSE);
-    if (!st)
+    if (!timed_step(p, &arg, STEP_PAUSE, "pause", 10))
         return -1;
-    if (next_word(&arg, word, sizeof word) != 1 || *skip_ws(arg) != '\0')
-        return perr(p, "pause needs a number of seconds");
-    double secs = strtod(word, &end);
-    if (*end != '\0' || !(secs > 0) || secs > 10)
-        return perr(p, "pause: \"%s\" is not a number of seconds from 0 to 10", word);
-    st->within_ms = (long)(secs * 1000);
-    return 0;
+    return *skip_ws(arg) ? perr(p, "pause needs a number of seconds") : 0;
 }
 
 static int d_needs(struct parser *p, const char *arg)
@@ -694,6 +726,15 @@ static int d_reason(struct parser *p, const char *arg, const char *directive, ch
     return 0;
 }
 
+/* advisory TEXT | fix TEXT: a security probe's advisory and its fix. */
+static int d_text(struct parser *p, const char *arg, const char *directive, char **field)
+{
+    if (*field)
+        return perr(p, "%s given twice", directive);
+    if (*arg == '\0')
+        return perr(p, "%s needs text", directive);
+    return (*field = strdup(arg)) ? 0 : oom(p);
+}
 
 static int d_suite(struct parser *p, const char *arg)
 {
@@ -762,7 +803,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
         { "suite", IN_SUITE }, { "case", IN_SUITE | IN_HEAD | IN_STEPS },
         { "title", IN_SUITE | IN_HEAD }, { "ref", IN_SUITE | IN_HEAD },
         { "needs", IN_HEAD }, { "greeting", IN_HEAD }, { "close-permitted", IN_HEAD },
-        { "codes-not-judged", IN_HEAD },
+        { "codes-not-judged", IN_HEAD }, { "advisory", IN_HEAD }, { "fix", IN_HEAD },
         { "send", IN_HEAD | IN_STEPS }, { "sendraw", IN_HEAD | IN_STEPS },
         { "write", IN_HEAD | IN_STEPS }, { "read", IN_HEAD | IN_STEPS },
         { "expect", IN_HEAD | IN_STEPS }, { "expect-close", IN_HEAD | IN_STEPS },
@@ -771,6 +812,8 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
         { "expect-keyword", IN_HEAD | IN_STEPS }, { "expect-within", IN_HEAD | IN_STEPS },
         { "expect-no-more", IN_HEAD | IN_STEPS }, { "starttls", IN_HEAD | IN_STEPS },
         { "certificate", IN_HEAD | IN_STEPS }, { "pause", IN_HEAD | IN_STEPS },
+        { "expect-silence", IN_HEAD | IN_STEPS }, { "expect-same-code", IN_HEAD | IN_STEPS },
+        { "end-unless", IN_HEAD | IN_STEPS },
     };
     unsigned here = p->state == PS_SUITE ? IN_SUITE : p->state == PS_CASE_HEAD ? IN_HEAD : IN_STEPS;
     size_t i;
@@ -798,6 +841,8 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
         return d_reason(p, arg, word, &p->cur->close_permitted);
     if (!strcmp(word, "codes-not-judged"))
         return d_reason(p, arg, word, &p->cur->codes_not_judged);
+    if (!strcmp(word, "advisory")) return d_text(p, arg, word, &p->cur->advisory);
+    if (!strcmp(word, "fix")) return d_text(p, arg, word, &p->cur->fix);
     if (!strcmp(word, "send")) return d_send(p, arg, STEP_SEND, 1);
     if (!strcmp(word, "sendraw")) return d_send(p, arg, STEP_SEND, 0);
     if (!strcmp(word, "write")) return d_send(p, arg, STEP_WRITE, 0);
@@ -805,6 +850,7 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "expect")) return d_expect(p, arg, STEP_EXPECT);
     if (!strcmp(word, "require")) return d_expect(p, arg, STEP_REQUIRE);
     if (!strcmp(word, "control")) return d_expect(p, arg, STEP_CONTROL);
+    if (!strcmp(word, "end-unless")) return d_expect(p, arg, STEP_END_UNLESS);
     if (!strcmp(word, "check")) return d_check(p, arg);
     if (!strcmp(word, "expect-keyword")) return d_expect_keyword(p, arg);
     if (!strcmp(word, "expect-within")) return d_expect_within(p, arg);
@@ -812,6 +858,8 @@ static int dispatch(struct parser *p, const char *word, const char *arg)
     if (!strcmp(word, "starttls")) return d_starttls(p, arg);
     if (!strcmp(word, "certificate")) return d_certificate(p, arg);
     if (!strcmp(word, "pause")) return d_pause(p, arg);
+    if (!strcmp(word, "expect-silence")) return d_expect_silence(p, arg);
+    if (!strcmp(word, "expect-same-code")) return d_expect_same_code(p, arg);
     return d_expect_close(p, arg);
 }
 
@@ -837,7 +885,13 @@ static int finish_case(struct parser *p, struct casedef *c)
             return perr(p, "${auth_...} is only allowed in cases with \"needs auth\"");
         if (st->kind == STEP_EXPECT_CLOSE && i == 0)
             return perr(p, "expect-close must follow a send");
+        if (st->kind == STEP_EXPECT_SILENCE && (i == 0 || c->steps[i - 1].kind != STEP_WRITE))
+            return perr(p, "expect-silence must follow a write (of message data)");
     }
+    p->line = c->line;
+    if (!c->advisory != !c->fix)
+        return perr(p, "case \"%s\": advisory and fix go together (a security probe has both)",
+                    c->id);
     p->line = saved;
     return 0;
 }
@@ -968,6 +1022,8 @@ void suite_free(struct suite *s)
         free(c->title);
         free(c->close_permitted);
         free(c->codes_not_judged);
+        free(c->advisory);
+        free(c->fix);
         free_strs(c->refs, c->nrefs);
         free_strs(c->needs_ext, c->nneeds_ext);
         free_strs(c->needs_no_ext, c->nneeds_no_ext);

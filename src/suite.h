@@ -23,6 +23,12 @@ enum var_id {
     VAR_AUTH_USER,  /* the user name, for LOGIN */
     VAR_AUTH_PASS,  /* the password, for LOGIN */
     VAR_AUTH_WRONG, /* a PLAIN response with a wrong password */
+    /* The open-relay probes: --relay-from, --relay-to and its two halves. */
+    VAR_RELAY_FROM,
+    VAR_RELAY_TO,
+    VAR_RELAY_USER, /* the local part of --relay-to */
+    VAR_RELAY_DOMAIN,/* the domain of --relay-to */
+    VAR_RANDOM,     /* a local part no server has: "smtpspec-nx-" and 12 hex digits */
     VAR_COUNT
 };
 
@@ -76,7 +82,10 @@ enum step_kind {
     STEP_EXPECT_NO_MORE,/* nothing more comes after the last reply */
     STEP_STARTTLS,      /* the TLS handshake, after a 220 to STARTTLS */
     STEP_CERTIFICATE,   /* judge the TLS session's certificate */
-    STEP_PAUSE          /* wait, sending nothing */
+    STEP_PAUSE,         /* wait, sending nothing */
+    STEP_EXPECT_SILENCE,/* no reply may come yet: message data was written */
+    STEP_EXPECT_SAME_CODE,/* the last reply has the code of the one before */
+    STEP_END_UNLESS     /* end the case, as it stands, unless the code fits */
 };
 
 struct step {
@@ -84,14 +93,14 @@ struct step {
     int line;
     struct bytes_expr expr; /* SEND, WRITE */
     char *cmd;              /* SEND, READ: table command; NULL = the verb */
-    struct codeset codes;   /* EXPECT, REQUIRE, CONTROL */
+    struct codeset codes;   /* EXPECT, REQUIRE, CONTROL, END_UNLESS */
     char *codes_text;       /* the code list as written */
     char *rule_id;          /* EXPECT*, STARTTLS: the rule it judges by */
     const struct rule *rule;/* rule_id in the catalog (suite_resolve_rules) */
     char *why;              /* REQUIRE, CONTROL: shown when the case skips */
     int check;              /* CHECK: enum content_check */
     char *keyword;          /* EXPECT_KEYWORD, upper case */
-    long within_ms;         /* EXPECT_WITHIN; PAUSE: how long */
+    long within_ms;         /* EXPECT_WITHIN, EXPECT_SILENCE; PAUSE: how long */
 };
 
 enum greeting_mode {
@@ -122,6 +131,8 @@ struct casedef {
     enum greeting_mode greeting;
     char *close_permitted;  /* closes before QUIT not judged: why, or NULL */
     char *codes_not_judged; /* codes outside the table are notes: why, or NULL */
+    char *advisory;         /* a security probe: the advisory (CVE, flaw), or NULL */
+    char *fix;              /* with advisory: how common MTAs fix it */
     struct step *steps;
     size_t nsteps;
 };

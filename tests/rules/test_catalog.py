@@ -32,7 +32,7 @@ RULES = os.path.join(ROOT, "rules")
 SMTPSPEC = os.environ.get("SMTPSPEC") or os.path.join(ROOT, "smtpspec")
 # The steps that judge by a rule: the rule id is their last word.
 JUDGING = ("expect", "expect-close", "expect-keyword", "expect-within", "expect-no-more",
-           "starttls")
+           "starttls", "expect-silence", "expect-same-code")
 # The C files whose string literals name the rules of the built-in checks.
 BUILTIN_SOURCES = ("reply.c", "codes.c", "ehlo.c", "judge.c", "status.c", "runner.c")
 ID_LITERAL = re.compile(r'"((?:\d{3,4}|seed-\d{3})-[a-z0-9][a-z0-9.-]*)"')

@@ -745,6 +745,71 @@ static void test_content(void)
     exchange_free(&ex);
 }
 
+/* AUTH PLAIN/LOGIN offered in plaintext (security.auth-offered-in-plaintext). */
+static void test_auth_plaintext(void)
+{
+    static const struct { const char *reply; int tls; int found; const char *name; } t[] = {
+        { "250-x.example\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE\r\n", 0, 1,
+          "AUTH PLAIN LOGIN in plaintext: found" },
+        { "250-x.example\r\n250 AUTH=LOGIN\r\n", 0, 1, "the old AUTH=LOGIN form: found" },
+        { "250-x.example\r\n250 auth cram-md5 login\r\n", 0, 1, "lower case, LOGIN last: found" },
+        { "250-x.example\r\n250 AUTH CRAM-MD5 SCRAM-SHA-256 PLAINX\r\n", 0, 0,
+          "no password mechanism (PLAINX is another name): nothing" },
+        { "250-x.example\r\n250 X-AUTH PLAIN\r\n", 0, 0, "another keyword: nothing" },
+        { "250-x.example\r\n250 AUTH PLAIN\r\n", 1, 0, "over TLS: not judged" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct judge_ctx j = ctx5321();
+        struct exchange ex;
+        j.tls_active = t[i].tls;
+        ex_init(&ex, "EHLO", t[i].reply, strlen(t[i].reply));
+        judge_content(&j, &ex, CHECK_AUTH_PLAINTEXT);
+        tap_result_(t[i].found ? ex.nfindings == 1 && find(&ex, "4954-4-no-plaintext-passwords",
+                                                            V_FAIL) == 0 : ex.nfindings == 0,
+                    t[i].name, "got %s", show(&ex));
+        exchange_free(&ex);
+    }
+}
+
+/* expect-silence and expect-same-code. */
+static void test_security_steps(void)
+{
+    struct judge_ctx j = ctx5321();
+    struct exchange ex, prev;
+    struct step st;
+    step_init(&st, STEP_EXPECT_SILENCE, NULL, NULL, 0, "t-must-not");
+    ex_init(&ex, "END-OF-DATA", S("250 queued\r\n"));
+    judge_silence_broken(&j, &ex, &st, 3000);
+    tap_result_(ex.nfindings == 1 && find(&ex, "t-must-not", V_FAIL) == 0,
+                "a 2yz before the real end: the step's rule", "got %s", show(&ex));
+    exchange_free(&ex);
+    ex_init(&ex, "END-OF-DATA", S("521 bare LF\r\n"));
+    judge_silence_broken(&j, &ex, &st, 3000);
+    tap_result_(ex.nfindings == 1 && find(&ex, NULL, V_PASS) == 0 && ex.verdict == V_PASS,
+                "a refusal before the real end: a note", "got %s", show(&ex));
+    exchange_free(&ex);
+
+    step_init(&st, STEP_EXPECT_SAME_CODE, NULL, NULL, 0, "t-none");
+    ex_init(&prev, "VRFY", S("250 <postmaster@x>\r\n"));
+    ex_init(&ex, "VRFY", S("550 no such user\r\n"));
+    judge_same_code(&j, &ex, &prev, &st);
+    tap_result_(ex.nfindings == 1 && find(&ex, "t-none", V_INFO) == 0,
+                "250 then 550: the step's rule", "got %s", show(&ex));
+    exchange_free(&ex);
+    ex_init(&ex, "VRFY", S("250 <x@x>\r\n"));
+    judge_same_code(&j, &ex, &prev, &st);
+    CHECK_INT(ex.nfindings, 0, "250 then 250: nothing");
+    exchange_free(&ex);
+    st.rule = NULL;
+    st.rule_id = NULL;
+    ex_init(&ex, "RCPT", S("550 no such user\r\n"));
+    judge_same_code(&j, &ex, &prev, &st);
+    tap_result_(ex.nfindings == 1 && find(&ex, NULL, V_PASS) == 0,
+                "without a rule, a difference is a note", "got %s", show(&ex));
+    exchange_free(&ex);
+    exchange_free(&prev);
+}
+
 /* ---- the catalog the built-ins need ------------------------------------------- */
 
 static void test_check_catalog(void)
@@ -930,6 +995,8 @@ int main(void)
     test_expect();
     test_other_steps();
     test_content();
+    test_auth_plaintext();
+    test_security_steps();
     test_tls();
     test_codes_not_judged();
     test_check_catalog();

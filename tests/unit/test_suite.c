@@ -742,6 +742,62 @@ static void test_tls_steps(void)
     check_refused(bad, sizeof bad / sizeof bad[0]);
 }
 
+/* The security directives: advisory, fix, expect-silence, expect-same-code,
+ * end-unless, and the relay and random variables. */
+static void test_security_steps(void)
+{
+    static const char text[] =
+        "suite t\ntitle T\ncase x\ntitle X\n"
+        "advisory Flaw (CVE-0000-0000)\nfix Do not.\nneeds rcpt\n"
+        "send MAIL FROM:<${relay_from}>\nsend RCPT TO:<${relay_user}%${relay_domain}@x>\n"
+        "send VRFY ${random}\nexpect-same-code\nexpect-same-code r-none\n"
+        "write \"a\\n.\\n\"\nexpect-silence 2.5 r-must\nend-unless 334,2xx\n";
+    struct suite *s = NULL;
+    char err[512] = "";
+    int rc = suite_parse("t", text, sizeof text - 1, &s, err, sizeof err);
+    CHECK_INT(rc, 0, "security directives parse");
+    if (rc != 0) {
+        tap_diag("error: %s", err);
+        return;
+    }
+    const struct casedef *c = &s->cases[0];
+    CHECK_STR(c->advisory, "Flaw (CVE-0000-0000)", "advisory keeps its text");
+    CHECK_STR(c->fix, "Do not.", "fix keeps its text");
+    CHECK(case_uses_var(c, VAR_RELAY_FROM) && case_uses_var(c, VAR_RELAY_USER) &&
+          case_uses_var(c, VAR_RELAY_DOMAIN) && case_uses_var(c, VAR_RANDOM),
+          "relay and random variables are known");
+    CHECK(c->nsteps == 8, "eight steps");
+    if (c->nsteps == 8) {
+        CHECK(c->steps[3].kind == STEP_EXPECT_SAME_CODE && !c->steps[3].rule_id,
+              "expect-same-code without a rule");
+        CHECK(c->steps[4].kind == STEP_EXPECT_SAME_CODE &&
+              strcmp(c->steps[4].rule_id, "r-none") == 0, "expect-same-code with a rule");
+        CHECK(c->steps[6].kind == STEP_EXPECT_SILENCE && c->steps[6].within_ms == 2500 &&
+              strcmp(c->steps[6].rule_id, "r-must") == 0, "expect-silence SECS RULE");
+        CHECK(c->steps[7].kind == STEP_END_UNLESS && codeset_has(&c->steps[7].codes, 334) &&
+              codeset_has(&c->steps[7].codes, 221) && !codeset_has(&c->steps[7].codes, 503),
+              "end-unless takes a code list");
+    }
+    suite_free(s);
+
+    static const struct bad_case bad[] = {
+        { "advisory without fix", HEAD "advisory X\nsend NOOP\n", 3,
+          "advisory and fix go together" },
+        { "fix twice", HEAD "advisory X\nfix Y\nfix Z\n", 7, "fix given twice" },
+        { "empty advisory", HEAD "advisory\n", 5, "advisory needs text" },
+        { "expect-silence not after write", HEAD "send NOOP\nexpect-silence 1 r-must\n", 6,
+          "expect-silence must follow a write" },
+        { "expect-silence too long", HEAD "write \"x\"\nexpect-silence 11 r-must\n", 6,
+          "not a number of seconds from 0 to 10" },
+        { "expect-silence without rule", HEAD "write \"x\"\nexpect-silence 1\n", 6,
+          "expect-silence ends with the id of the rule" },
+        { "end-unless with a reason", HEAD "send NOOP\nend-unless 250 \"why\"\n", 6,
+          "end-unless takes only a code list" },
+        { "unknown variable", HEAD "send VRFY ${randomly}\n", 5, "" },
+    };
+    check_refused(bad, sizeof bad / sizeof bad[0]);
+}
+
 /* suite_load: the bundled suite (when found) and a missing file. */
 static void test_load(void)
 {
@@ -777,6 +833,7 @@ int main(void)
     test_bad();
     test_newer_steps();
     test_tls_steps();
+    test_security_steps();
     test_resolve();
     test_load();
     return done_testing();
