@@ -9,11 +9,17 @@ static int reply_code(const struct exchange *e)
     return e->has_reply ? e->reply.code : -1;
 }
 
+static int same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static struct behaviour *find(struct behaviours *b, const struct rule *rule,
-                              const char *cmd, int code)
+                              const char *cmd, int code, const char *advisory)
 {
     for (size_t i = 0; i < b->n; i++)
-        if (b->v[i].rule == rule && b->v[i].code == code && strcmp(b->v[i].command, cmd) == 0)
+        if (b->v[i].rule == rule && b->v[i].code == code && strcmp(b->v[i].command, cmd) == 0 &&
+            same_text(b->v[i].advisory, advisory))
             return &b->v[i];
     return NULL;
 }
@@ -33,7 +39,8 @@ static int add_case(struct behaviour *h, const struct case_result *c)
 static int add(struct behaviours *b, const struct case_result *c, const struct exchange *e,
                const struct finding *f)
 {
-    struct behaviour *h = find(b, f->rule, e->table_cmd, reply_code(e));
+    const char *advisory = c->def->advisory;
+    struct behaviour *h = find(b, f->rule, e->table_cmd, reply_code(e), advisory);
     if (!h) {
         struct behaviour *v = realloc(b->v, (b->n + 1) * sizeof *v);
         if (!v)
@@ -42,7 +49,8 @@ static int add(struct behaviours *b, const struct case_result *c, const struct e
         h = &v[b->n++];
         *h = (struct behaviour){ .rule = f->rule, .verdict = f->verdict,
                                  .command = e->table_cmd, .code = reply_code(e),
-                                 .example_case = c, .example = e, .message = f->message };
+                                 .example_case = c, .example = e, .message = f->message,
+                                 .advisory = advisory, .fix = c->def->fix };
     }
     return add_case(h, c);
 }
@@ -50,11 +58,16 @@ static int add(struct behaviours *b, const struct case_result *c, const struct e
 static int worst_first(const void *a, const void *b)
 {
     const struct behaviour *x = a, *y = b;
+    if (!x->advisory != !y->advisory)
+        return x->advisory ? -1 : 1;
     if (x->verdict != y->verdict)
         return x->verdict > y->verdict ? -1 : 1;
     int r = strcmp(x->rule->id, y->rule->id);
-    return r ? r : strcmp(x->command, y->command) ? strcmp(x->command, y->command)
-                                                  : x->code - y->code;
+    if (!r)
+        r = strcmp(x->command, y->command);
+    if (!r)
+        r = x->code - y->code;
+    return r || !x->advisory ? r : strcmp(x->advisory, y->advisory);
 }
 
 int behaviours_collect(const struct case_result *cases, size_t n, struct behaviours *out)

@@ -1,6 +1,7 @@
 /* findings.h - one finding per behaviour: the rule-citing findings of all
- * cases, grouped by (rule, table command, reply code), with the cases that
- * saw each.  Read by the JSON report and the terminal summary. */
+ * cases, grouped by (rule, table command, reply code, advisory), with the
+ * cases that saw each.  Security findings (those of cases with an
+ * advisory) come first.  Read by the reports and the terminal summary. */
 #ifndef SMTPSPEC_FINDINGS_H
 #define SMTPSPEC_FINDINGS_H
 
@@ -16,6 +17,8 @@ struct behaviour {
     const struct case_result *example_case;   /* the first case that saw it */
     const struct exchange *example;
     const char *message;            /* the example's finding message */
+    const char *advisory;           /* a security finding: its case's advisory, else NULL */
+    const char *fix;                /* and how common MTAs fix it */
     const struct case_result **cases;         /* every case that saw it */
     size_t ncases;
 };
@@ -26,7 +29,7 @@ struct behaviours {
 };
 
 /* Groups the findings of cases[0..n); the result points into cases and is
- * sorted worst first, then by rule id.  The caller frees it with
+ * sorted security findings first, then worst first, then by rule id.  The caller frees it with
  * behaviours_free().  Returns 0, or -1 when memory runs out. */
 int behaviours_collect(const struct case_result *cases, size_t n, struct behaviours *out);
 void behaviours_free(struct behaviours *b);

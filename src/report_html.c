@@ -205,8 +205,18 @@ static void finding(FILE *f, const json_t *h, size_t index)
     if (*mark)
         fprintf(f, " <span class=\"mark %s\">%s</span>", !strcmp(mark, "known") ? "known" : "new",
                 !strcmp(mark, "known") ? "known" : "new");
+    int security = json_is_true(json_object_get(h, "security"));
+    if (security)
+        fputs(" <span class=\"sec\">security</span>", f);
     fputs("</h3>\n", f);
     cite(f, h);
+    if (security) {
+        fputs("<p class=\"advisory\"><b>Advisory:</b> ", f);
+        html_text(f, jstr(h, "advisory"));
+        fputs("<br><b>Fix:</b> ", f);
+        html_text(f, jstr(h, "fix"));
+        fputs("</p>\n", f);
+    }
     fputs("<p class=\"message\">", f);
     html_text(f, jstr(ex, "message"));
     fputs("</p>\n<p class=\"muted\">Example, from ", f);

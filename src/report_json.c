@@ -167,6 +167,16 @@ static json_t *keywords_json(const char *p)
     return kw;
 }
 
+/* "security": true with the advisory and the fix, or "security": false. */
+static void security_json(json_t *o, const char *advisory, const char *fix)
+{
+    json_object_set_new(o, "security", json_boolean(advisory != NULL));
+    if (advisory) {
+        json_object_set_new(o, "advisory", text(advisory));
+        json_object_set_new(o, "fix", text(fix));
+    }
+}
+
 static json_t *case_json(const struct case_result *c)
 {
     json_t *ex = json_array();
@@ -184,6 +194,8 @@ static json_t *case_json(const struct case_result *c)
                      "exchanges", ex);
     if (o)
         json_object_set_new(o, "tls", tls_json(c->tls));
+    if (o)
+        security_json(o, c->def->advisory, c->def->fix);
     if (o)
         cite(o, c->rule);
     return o;
@@ -214,6 +226,7 @@ static json_t *behaviours_json(const struct run_report *r)
                                                     h->example->received.len,
                               "message", text(h->message));
         cite(o, h->rule);
+        security_json(o, h->advisory, h->fix);
         if (r->baseline)
             json_object_set_new(o, "baseline", json_string(
                 baseline_find(r->baseline, h->rule->id, h->command, h->code) ? "known" : "new"));

@@ -1,4 +1,5 @@
-/* report_junit.c - JUnit XML: one testsuite per suite, one testcase per
+/* report_junit.c - JUnit XML: one testsuite per suite (those with security
+ * probes first), one testcase per
  * case; fail -> <failure>, error -> <error>, skip -> <skipped>, warn ->
  * passes with a "WARN:" line in <system-out> so CI shows it without
  * failing the build; --strict makes warn a <failure>.  With --baseline, a
@@ -135,6 +136,13 @@ static enum tag testcase(struct buf *b, int strict, const struct baseline *base,
     buf_puts(b, "title: ");
     xml_text(b, c->def->title);
     buf_puts(b, "\n");
+    if (c->def->advisory) {
+        buf_puts(b, "security: ");
+        xml_text(b, c->def->advisory);
+        buf_puts(b, "\nfix: ");
+        xml_text(b, c->def->fix);
+        buf_puts(b, "\n");
+    }
     transcript(b, c);
     buf_puts(b, "</system-out>\n    </testcase>\n");
     return tag;
@@ -148,6 +156,7 @@ struct junit_suite {
     long start, end;            /* its testcases in the scratch file */
     size_t tagged[4], tests;    /* by enum tag */
     long ms;
+    int security;               /* holds security probes: written first */
 };
 
 struct junit_stream {
@@ -200,6 +209,7 @@ int junit_stream_case(struct junit_stream *s, const struct case_result *c)
     js->end = ftell(s->body);
     js->tests++;
     js->ms += c->duration_ms;
+    js->security |= c->def->advisory != NULL;
     return ferror(s->body) ? -1 : 0;
 }
 
@@ -269,8 +279,10 @@ int junit_stream_finish(struct junit_stream *s, const struct run_report *r, char
     fwrite(b.data ? b.data : "", 1, b.len, out);
     buf_free(&b);
     fflush(s->body);
-    for (size_t i = 0; i < s->nsuites; i++)
-        write_suite(s, i, out, r);
+    for (int pass = 1; pass >= 0; pass--)     /* security probes first */
+        for (size_t i = 0; i < s->nsuites; i++)
+            if (s->suites[i].security == pass)
+                write_suite(s, i, out, r);
     fputs("</testsuites>\n", out);
     int rc = ferror(s->body) ? -1 : 0;
     if (rc != 0) {

@@ -61,6 +61,8 @@ static void print_behaviour(FILE *out, const struct behaviour *h, int color,
     for (size_t k = 0; k < h->ncases && k < 8; k++)
         fprintf(out, " %s", h->cases[k]->def->id);
     fprintf(out, "%s\n", h->ncases > 8 ? " ..." : "");
+    if (h->advisory)
+        fprintf(out, "        security: %s\n        fix: %s\n", h->advisory, h->fix);
 }
 
 /* Cases that ended without a rule-citing verdict: error and skip. */
@@ -119,8 +121,12 @@ void report_text(const struct run_report *r, FILE *out, int color, int quiet)
 {
     struct behaviours b;
     if (!quiet && behaviours_collect(r->cases, r->ncases, &b) == 0) {
-        for (size_t i = 0; i < b.n; i++)
+        for (size_t i = 0; i < b.n; i++) {
+            /* security findings come first (findings.h), under their own heading */
+            if (b.v[0].advisory && (i == 0 || (!b.v[i].advisory && b.v[i - 1].advisory)))
+                fprintf(out, "%s findings:\n", b.v[i].advisory ? "Security" : "Other");
             print_behaviour(out, &b.v[i], color, r->baseline);
+        }
         if (b.n)
             fprintf(out, "\n");
         behaviours_free(&b);

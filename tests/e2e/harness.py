@@ -106,8 +106,9 @@ def _check_cites(what, obj, catalog):
 
 def behaviours(cases):
     """The top-level findings smtpspec should write, recomputed from the
-    exchanges: one per (rule, table command, reply code), with the cases
-    that saw it in report order, worst verdict first, then by rule id,
+    exchanges: one per (rule, table command, reply code, advisory), with
+    the cases that saw it in report order; security findings (of cases
+    with an advisory) first, then worst verdict first, then by rule id,
     command and code."""
     groups = collections.OrderedDict()
     for c in cases:
@@ -116,7 +117,7 @@ def behaviours(cases):
             for f in e["findings"]:
                 if f["rule"] is None:
                     continue
-                key = (f["rule"], e["table_command"], code)
+                key = (f["rule"], e["table_command"], code, c.get("advisory"))
                 g = groups.get(key)
                 if g is None:
                     g = groups[key] = {"verdict": f["verdict"], "command": e["table_command"],
@@ -125,11 +126,15 @@ def behaviours(cases):
                                                    "received": e["received"],
                                                    "message": f["message"]},
                                        "rule": f["rule"], "source": f["source"],
-                                       "quote": f["quote"]}
+                                       "quote": f["quote"], "security": c["security"]}
+                    if c["security"]:
+                        g["advisory"], g["fix"] = c["advisory"], c["fix"]
                 if c["id"] not in g["cases"]:
                     g["cases"].append(c["id"])
-    return sorted(groups.values(), key=lambda g: (-VERDICTS.index(g["verdict"]), g["rule"],
-                                                   g["command"], g["code"] if g["code"] is not None else -1))
+    return sorted(groups.values(), key=lambda g: (not g["security"], -VERDICTS.index(g["verdict"]),
+                                                   g["rule"], g["command"],
+                                                   g["code"] if g["code"] is not None else -1,
+                                                   g.get("advisory", "")))
 
 
 def validate_report(report, rules_dir=None):

@@ -51,6 +51,8 @@ try {
     verdict: a.dataset.verdict, rule: a.dataset.rule,
     quote: a.querySelector('blockquote.quote')?.textContent,
     mark: a.querySelector('.mark')?.textContent || null,
+    security: !!a.querySelector('.sec'),
+    advisory: a.querySelector('p.advisory')?.textContent || '',
   })));
   check(found.length === report.findings.length,
         `findings: ${found.length} on the page, ${report.findings.length} in the JSON`);
@@ -59,6 +61,10 @@ try {
     check(p.verdict === f.verdict && p.rule === f.rule && p.quote === f.quote &&
           p.mark === (f.baseline || null),
           `finding ${i + 1}: ${f.verdict} ${f.rule} with its quote${f.baseline ? ', ' + f.baseline : ''}`);
+    check(p.security === !!f.security &&
+          (!f.security || (p.advisory.includes(f.advisory) && p.advisory.includes(f.fix))),
+          `finding ${i + 1}: ${f.security ? 'a security finding, with its advisory and fix'
+                                          : 'no security mark'}`);
   });
 
   // wire escapes (non-UTF-8 bytes, bare CR/LF) shown as escapes
