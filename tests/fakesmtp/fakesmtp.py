@@ -74,17 +74,26 @@ SCENARIO_KEYS = {"hostname", "greeting", "greeting_delay_ms", "on_connect",
                  "reply_delay_ms", "pad_replies", "repeat_replies",
                  "after_greeting", "after_reply",
                  "tls", "implicit_tls", "enhanced_codes", "chunking", "auth",
+                 "data_ends", "bare_in_data", "nul_in_data", "relay", "mailboxes",
                  "connections", "cycle", "default"}
+# Message data (the security suite's smuggling probes): what a bare CR or
+# LF in the data does, and whether NULs are dropped before the end is found.
+BARE_IN_DATA = ("keep", "reject", "refuse")
+NUL_IN_DATA = ("keep", "strip")
+# Open relay: the forms of an outside recipient a server may let through.
+RELAY_FORMS = ("plain", "percent-hack", "quoted", "source-route", "bang-path",
+               "address-literal", "postmaster-literal")
 # STARTTLS: the certificate, and the deviations a test may switch on.
 TLS_FLAGS = {"advertise_after_tls", "keep_state", "accept_second", "accept_argument",
-             "inject_response", "process_pipelined", "fail_handshake", "never_finish"}
+             "inject_response", "process_pipelined", "fail_handshake", "never_finish",
+             "require_tls"}
 TLS_KEYS = {"cert", "key"} | TLS_FLAGS
 # CHUNKING (BDAT): the deviations a test may switch on.
 CHUNKING_FLAGS = {"lines_are_commands", "early_reply", "dot_ends_chunk", "data_after_bdat",
                   "bdat_after_last"}
 # AUTH (PLAIN, LOGIN): the credentials, and the deviations a test may switch on.
 AUTH_FLAGS = {"accept_second", "cancel_accepted", "lenient_base64", "in_transaction",
-              "wrong_code"}
+              "wrong_code", "tls_only"}
 AUTH_KEYS = {"user", "pass"} | AUTH_FLAGS
 HANDSHAKE_ALERT = b"\x15\x03\x03\x00\x02\x02\x28"   # TLS alert: handshake_failure
 TOP_LEVEL_ONLY = {"connections", "cycle", "default"}
@@ -275,6 +284,52 @@ def _check_tls(where, scenario):
                 _fail(where, "%s.%s must be true or false" % (key, flag))
 
 
+def _check_security(where, scenario):
+    ends = scenario.get("data_ends", [])
+    if not isinstance(ends, list) or not all(isinstance(e, (str, bytes)) and e for e in ends):
+        _fail(where, "data_ends must be a list of non-empty strings")
+    if scenario.get("bare_in_data", "keep") not in BARE_IN_DATA:
+        _fail(where, "bare_in_data must be one of %s" % (BARE_IN_DATA,))
+    if scenario.get("nul_in_data", "keep") not in NUL_IN_DATA:
+        _fail(where, "nul_in_data must be one of %s" % (NUL_IN_DATA,))
+    relay = scenario.get("relay")
+    if relay is not None and (not isinstance(relay, dict) or set(relay) - {"open", "local"} or
+                              set(relay.get("open", [])) - set(RELAY_FORMS) or
+                              not all(isinstance(d, str) for d in relay.get("local", []))):
+        _fail(where, "relay must be {open: forms of %s, local: [domains]}" % (RELAY_FORMS,))
+    boxes = scenario.get("mailboxes")
+    if boxes is not None and (not isinstance(boxes, list) or
+                              not all(isinstance(b, str) for b in boxes)):
+        _fail(where, "mailboxes must be a list of local parts")
+
+
+_BARE_RE = re.compile(rb"(?<!\r)\n|\r(?!\n)")
+
+
+def has_bare_cr_lf(data):
+    """A CR not followed by LF, or an LF not after a CR (a CR at the very
+    end may still get its LF)."""
+    return _BARE_RE.search(data[:-1] if data.endswith(b"\r") else data) is not None
+
+
+def relay_form(path, local_domains):
+    """The open-relay form of a recipient path, or None when it is local."""
+    if path.startswith("@"):
+        return "source-route"
+    local, _, domain = path.rpartition("@")
+    if domain.lower() not in local_domains:
+        if domain.startswith("["):
+            return "postmaster-literal" if local.lower() == "postmaster" else "address-literal"
+        return "plain"
+    if local.startswith('"') and "@" in local:
+        return "quoted"
+    if "%" in local:
+        return "percent-hack"
+    if "!" in local:
+        return "bang-path"
+    return None
+
+
 def server_context(conf):
     """An ssl context serving conf's certificate.  The system's security
     level is kept; only a certificate it refuses to load (the RSA 1024
@@ -351,6 +406,7 @@ def validate_scenario(scenario, where="scenario", nested=False):
                              not isinstance(auth.get("pass"), str) or
                              not all(isinstance(auth[f], bool) for f in set(auth) & AUTH_FLAGS)):
         _fail(where, "auth must be {user, pass} plus flags %s" % sorted(AUTH_FLAGS))
+    _check_security(where, scenario)
     if not isinstance(scenario.get("enhanced_codes", False), bool):
         _fail(where, "enhanced_codes must be true or false")
     chunking = scenario.get("chunking", {})
@@ -720,18 +776,31 @@ class _Session:
             self.recv_more()
 
     def read_data(self):
-        """Raw message data up to (excluding) the CRLF.CRLF terminator."""
+        """Raw message data up to (excluding) the CRLF.CRLF terminator, or
+        an earlier one of the scenario's data_ends (a smuggling-vulnerable
+        server).  nul_in_data "strip" drops NULs first; bare_in_data
+        "refuse" answers a bare CR or LF at once, with 521, and closes."""
+        ends = [b"\r\n.\r\n"] + [to_bytes(e) for e in self.sc.get("data_ends", [])]
         scan_from = 0
         while True:
+            if self.sc.get("nul_in_data") == "strip" and b"\0" in self.buf:
+                self.buf[:] = self.buf.replace(b"\0", b"")
             if self.buf.startswith(b".\r\n"):
                 del self.buf[:3]
                 return b""
-            i = self.buf.find(b"\r\n.\r\n", scan_from)
-            if i >= 0:
-                raw = bytes(self.buf[:i + 2])
-                del self.buf[:i + 5]
+            hits = [(self.buf.find(e, scan_from), -len(e)) for e in ends]
+            hits = [(i, -n) for i, n in hits if i >= 0]
+            upto = min(hits)[0] + 2 if hits else len(self.buf)
+            if self.sc.get("bare_in_data") == "refuse" and has_bare_cr_lf(bytes(self.buf[:upto])):
+                self.send(reply_line(521, "5.5.2 %s: bare <CR> or <LF> received"
+                                     % self.hostname).encode())
+                self.close_cleanly()
+            if hits:
+                i, n = min(hits)
+                raw = bytes(self.buf[:i]) + b"\r\n"
+                del self.buf[:i + n]
                 return raw
-            scan_from = max(0, len(self.buf) - 4)
+            scan_from = max(0, len(self.buf) - max(len(e) for e in ends))
             self.recv_more()
 
     # ---- command handling
@@ -810,6 +879,8 @@ class _Session:
         if self.enhanced:
             default = add_status_codes(to_bytes(default))
         spec = as_spec(self.sc.get("data_end_reply")) or {}
+        if self.sc.get("bare_in_data") == "reject" and has_bare_cr_lf(raw):
+            spec = {"reply": reply_line(550, "5.6.0 bare <CR> or <LF> in message data")}
         if reply_bytes(spec, default).startswith(b"2"):
             self.server._deliver(Delivery(self.record.index, self.sender,
                                           list(self.recipients), data))
@@ -838,6 +909,8 @@ class _Session:
         apply = (lambda: self.start_transaction(m.group(1))) if m else None
         if self.state == "init":
             return Response(reply_line(503, "Error: send HELO/EHLO first"), apply)
+        if self.tls and self.tls.get("require_tls") and not self.tls_active:
+            return Response(reply_line(530, "5.7.0 Must issue a STARTTLS command first"))
         if self.state in ("mail", "rcpt"):
             return Response(reply_line(503, "Error: nested MAIL command"), apply)
         if not m:
@@ -860,7 +933,24 @@ class _Session:
             return Response(error, apply)
         if path.rsplit("@", 1)[0].lstrip('"').lower().startswith("reject"):
             return Response(reply_line(550, "No such user here"), apply)
+        relay = self.sc.get("relay")
+        form = relay_form(path, self.local_domains()) if relay is not None else None
+        if form and form not in relay.get("open", []):
+            return Response(reply_line(550, "5.7.1 <%s>: Relay access denied" % path), apply)
+        if not form and not self.known_mailbox(path):
+            return Response(reply_line(550, "5.1.1 <%s>: No such user here" % path), apply)
         return Response(reply_line(250, "OK"), apply)
+
+    def local_domains(self):
+        relay = self.sc.get("relay") or {}
+        return {d.lower() for d in [self.hostname, "localhost", "[127.0.0.1]"]
+                + relay.get("local", [])}
+
+    def known_mailbox(self, address):
+        """With "mailboxes", only those local parts (and postmaster) exist."""
+        boxes = self.sc.get("mailboxes")
+        local = address.strip("<>").rsplit("@", 1)[0].lower()
+        return boxes is None or local == "postmaster" or local in [b.lower() for b in boxes]
 
     def cmd_data(self, arg):
         apply, ok = self.receive_message, "3"
@@ -890,10 +980,19 @@ class _Session:
     def cmd_vrfy(self, arg):
         if not arg:
             return Response(reply_line(501, "Syntax: VRFY address"))
+        if self.sc.get("mailboxes") is not None:    # tells mailboxes apart
+            return self.verify(arg)
         return Response(reply_line(252, "Cannot VRFY user, but will accept message"))
 
     def cmd_expn(self, arg):
+        if arg and self.sc.get("mailboxes") is not None:
+            return self.verify(arg)
         return Response(reply_line(502, "EXPN not implemented"))
+
+    def verify(self, arg):
+        if self.known_mailbox(arg):
+            return Response(reply_line(250, "<%s@%s>" % (arg.strip("<>"), self.hostname)))
+        return Response(reply_line(550, "5.1.1 <%s>: No such user here" % arg))
 
     def cmd_quit(self, arg):
         if arg:
@@ -909,7 +1008,7 @@ class _Session:
             keywords.append("ENHANCEDSTATUSCODES")
         if self.chunking is not None:
             keywords.append("CHUNKING")
-        if self.auth:
+        if self.auth and (self.tls_active or not self.auth.get("tls_only")):
             keywords.append("AUTH PLAIN LOGIN")
         return keywords
 
@@ -919,6 +1018,9 @@ class _Session:
         conf = self.auth
         if not conf:
             return Response(reply_line(502, "AUTH not implemented"))
+        if conf.get("tls_only") and not self.tls_active:
+            return Response(reply_line(538, "5.7.11 Encryption required for requested "
+                                       "authentication mechanism"))
         if self.authenticated and not conf.get("accept_second"):
             return Response(reply_line(503, "Already authenticated"))
         if self.state in ("mail", "rcpt") and not conf.get("in_transaction"):
