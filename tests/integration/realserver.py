@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Integration test: every bundled suite against a real SMTP server.
 
-    realserver.py SERVER [--starttls]     (SERVER: aiosmtpd or postfix)
+    realserver.py SERVER [--starttls]     (SERVER: aiosmtpd, postfix or
+                                           postfix-hardened)
 
 Starts the server with tests/servers/SERVER.sh on 127.0.0.1, runs smtpspec
 with all bundled suites (and --rcpt, since both private servers discard
@@ -21,6 +22,10 @@ is skipped); every listed case must earn exactly that verdict and rule.
 The HTML report is checked in headless Chromium and the JUnit report by
 two parsers (tests/reports/consumers.py); the reports and a screenshot
 are kept in tests/artifacts/SERVER[-starttls].*.
+postfix-hardened is Postfix with the security settings of VARIANTS below
+(smtpd_forbid_bare_newline on, no relaying for 127.0.0.1, VRFY off); it
+runs only the security suite.
+
 Environment: SMTPSPEC (binary), SRCDIR (source tree).
 """
 import json
@@ -42,6 +47,21 @@ BIN = os.environ.get("SMTPSPEC", "./smtpspec")
 RCPT = {
     "aiosmtpd": ("smtpspec@aiosmtpd.test", "smtpspec2@aiosmtpd.test"),
     "postfix": ("smtpspec@smtpspec-postfix.test", "smtpspec2@smtpspec-postfix.test"),
+}
+
+# A server started with other settings: (its tests/servers script, the
+# environment it gets, the suites run).
+VARIANTS = {
+    "postfix-hardened": ("postfix", {"POSTFIX_MAIN_EXTRA": "\n".join([
+        # SMTP smuggling (Postfix 3.7.9 and later); not excluded for any client
+        "smtpd_forbid_bare_newline = yes",
+        "smtpd_forbid_bare_newline_exclusions =",
+        # 127.0.0.1 is not trusted to relay, and a refused relay gets 550
+        # (RFC 5321 §3.6.2) rather than 454 or 554
+        "mynetworks = 192.0.2.0/24",
+        "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
+        "relay_domains_reject_code = 550",
+        "disable_vrfy_command = yes"])}, ["security"]),
 }
 
 
@@ -98,11 +118,14 @@ def run_probe(server, port, workdir, state, starttls):
     report = os.path.join(workdir, "report.json")
     junit = os.path.join(workdir, "report.xml")
     html = os.path.join(workdir, "report.html")
-    first, second = RCPT[server]
+    script, _, suites = VARIANTS.get(server, (server, {}, []))
+    first, second = RCPT[script]
     cmd = [BIN, "--suites-dir", os.path.join(SRC, "suites"), "--rcpt", first, "--rcpt", second,
            "--timeout", "10", "-j", "4", "--json", report, "--junit", junit, "--html", html,
            "--cacert", os.path.join(state, "tls", "cert.pem")]
     cmd += ["--starttls"] if starttls else []
+    for suite in suites:
+        cmd += ["--suite", suite]
     if server in AUTH:
         cmd += ["--auth-user", AUTH[server][0], "--auth-pass", AUTH[server][1]]
     cmd.append(f"smtp://127.0.0.1:{port}")
@@ -128,8 +151,10 @@ def main():
     with tempfile.TemporaryDirectory(prefix="smtpspec-int-") as workdir:
         os.chmod(workdir, 0o755)
         state = os.path.join(workdir, "server")
-        script = os.path.join(SRC, "tests", "servers", server + ".sh")
-        start = subprocess.run([script, "start", state], capture_output=True, text=True)
+        base, env, _ = VARIANTS.get(server, (server, {}, []))
+        script = os.path.join(SRC, "tests", "servers", base + ".sh")
+        start = subprocess.run([script, "start", state], capture_output=True, text=True,
+                               env=dict(os.environ, **env))
         if start.returncode != 0:
             print(start.stderr, file=sys.stderr)
             print(f"Bail out! could not start {server}")

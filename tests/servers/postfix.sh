@@ -17,7 +17,8 @@
 # smtpd listens on 127.0.0.1:PORT only.  Accepted domain: smtpspec-postfix.test
 # (and localhost), any local part.  Relaying is allowed from 127.0.0.0/8 as
 # on a stock install.  Every accepted message goes to the discard(8)
-# transport: nothing is delivered anywhere.  smtpd_error_sleep_time = 0 so
+# transport: nothing is delivered anywhere.  POSTFIX_MAIN_EXTRA, when set,
+# is appended to main.cf.  smtpd_error_sleep_time = 0 so
 # that error replies are not delayed (stock: 1s after 10 errors).
 
 set -u
@@ -151,6 +152,14 @@ do_start() {
     for attempt in 1 2 3; do
         port=$(free_port) || die "cannot find a free port"
         write_main_cf "$sd" "$port"
+        # POSTFIX_MAIN_EXTRA: more main.cf lines (a later setting wins), for
+        # a hardened instance (tests/integration/postfix-hardened.sh)
+        if [ -n "${POSTFIX_MAIN_EXTRA:-}" ]; then
+            printf '%s\n' "$POSTFIX_MAIN_EXTRA" | while IFS= read -r line; do
+                [ -z "$line" ] || postconf -c "$sd/etc" -e "$line" ||
+                    die "POSTFIX_MAIN_EXTRA: bad line: $line"
+            done
+        fi
         write_master_cf "$sd" "$port"
         rm -f "$sd/port"
         : >>"$sd/maillog"
