@@ -581,6 +581,87 @@ class HostileKeysTest(ServerTestCase):
                            "reply_delay_ms": 1.5})
 
 
+class SecurityKeysTest(ServerTestCase):
+    """The vulnerable and fixed forms of the security suite's probes."""
+
+    def transaction(self, scenario, rcpt=b"x@fake.test"):
+        server, c = self.session(scenario)
+        for line in (b"EHLO c", b"MAIL FROM:<a@b.test>", b"RCPT TO:<" + rcpt + b">"):
+            self.assertEqual(c.code(line), 250)
+        self.assertEqual(c.code(b"DATA"), 354)
+        return server, c
+
+    def test_data_ends_takes_an_odd_end_of_data(self):
+        server, c = self.transaction({"data_ends": ["\n.\n"]})
+        c.send(b"Subject: s\r\n\r\nhi\n.\n")
+        self.assertTrue(c.reply().startswith(b"250 "))
+        self.assertEqual(server.messages, [b"Subject: s\r\n\r\nhi\r\n"])
+        self.assertEqual(c.code(b"NOOP"), 250)          # command mode again
+
+    def test_default_keeps_bare_lf_in_the_message(self):
+        server, c = self.transaction({})
+        c.send(b"hi\n.\nmore\r\n.\r\n")
+        self.assertTrue(c.reply().startswith(b"250 "))
+        self.assertEqual(server.messages, [b"hi\n.\nmore\r\n"])
+
+    def test_bare_in_data_reject_and_refuse(self):
+        server, c = self.transaction({"bare_in_data": "reject"})
+        c.send(b"hi\r.\r\n.\r\n")
+        self.assertTrue(c.reply().startswith(b"550 5.6.0"))
+        self.assertEqual(server.messages, [])
+        server, c = self.transaction({"bare_in_data": "refuse"})
+        c.send(b"hi\n.\n")
+        self.assertTrue(c.reply().startswith(b"521 5.5.2"))
+        self.assertEqual(c.read_until_eof(), b"")         # and closed
+        self.assertEqual(server.messages, [])
+
+    def test_nul_in_data_strip(self):
+        server, c = self.transaction({"nul_in_data": "strip"})
+        c.send(b"hi\r\n\x00.\r\n")
+        self.assertTrue(c.reply().startswith(b"250 "))
+        self.assertEqual(server.messages, [b"hi\r\n"])
+
+    def test_relay_forms(self):
+        forms = {"plain": b"u@example.net", "percent-hack": b"u%example.net@fake.test",
+                 "quoted": b'"u@example.net"@fake.test', "source-route": b"@fake.test:u@example.net",
+                 "bang-path": b"example.net!u@fake.test", "address-literal": b"u@[192.0.2.1]",
+                 "postmaster-literal": b"postmaster@[192.0.2.1]"}
+        _, c = self.session({"relay": {}})
+        c.cmd(b"EHLO c")
+        c.cmd(b"MAIL FROM:<a@b.test>")
+        self.assertEqual(c.code(b"RCPT TO:<u@fake.test>"), 250)
+        self.assertEqual(c.code(b"RCPT TO:<u@[127.0.0.1]>"), 250)
+        for form, rcpt in forms.items():
+            with self.subTest(form=form):
+                self.assertEqual(c.code(b"RCPT TO:<" + rcpt + b">"), 550)
+                _, open_c = self.session({"relay": {"open": [form]}})
+                open_c.cmd(b"EHLO c")
+                open_c.cmd(b"MAIL FROM:<a@b.test>")
+                self.assertEqual(open_c.code(b"RCPT TO:<" + rcpt + b">"), 250)
+
+    def test_mailboxes_tell_users_apart(self):
+        _, c = self.session({"mailboxes": ["alice"]})
+        c.cmd(b"EHLO c")
+        self.assertEqual(c.code(b"VRFY alice"), 250)
+        self.assertEqual(c.code(b"VRFY postmaster"), 250)
+        self.assertEqual(c.code(b"VRFY bob"), 550)
+        self.assertEqual(c.code(b"EXPN bob"), 550)
+        c.cmd(b"MAIL FROM:<a@b.test>")
+        self.assertEqual(c.code(b"RCPT TO:<alice@fake.test>"), 250)
+        self.assertEqual(c.code(b"RCPT TO:<bob@fake.test>"), 550)
+        _, c = self.session({})
+        c.cmd(b"EHLO c")
+        self.assertEqual(c.code(b"VRFY bob"), 252)
+        self.assertEqual(c.code(b"EXPN bob"), 502)
+
+    def test_invalid_security_keys_rejected(self):
+        for bad in ({"data_ends": "\n.\n"}, {"data_ends": [""]}, {"bare_in_data": "drop"},
+                    {"nul_in_data": "eat"}, {"relay": {"open": ["everything"]}},
+                    {"relay": {"local": [1]}}, {"relay": []}, {"mailboxes": "alice"}):
+            with self.subTest(bad=bad), self.assertRaises(ValueError):
+                validate_scenario(bad)
+
+
 class CertsTestCase(ServerTestCase):
     """Test certificates from tests/certs/mkcerts.sh, made once per class."""
 
