@@ -711,9 +711,15 @@ static int step_expect_no_more(struct case_run *r, const struct step *st)
  * case: the server ended, or refused, the data there. */
 static int step_expect_silence(struct case_run *r, const struct step *st)
 {
-    long left = case_left_ms(r);
+    /* No longer than a reply may take (--timeout): a reply later than
+     * that would count as none anyway. */
+    long wait = st->within_ms, limit = reply_timeout_ms(r, CMD_END_OF_DATA);
+    if (wait > limit)
+        wait = limit;
+    if (wait > case_left_ms(r))
+        wait = case_left_ms(r);
     long long started = clock_ms();
-    size_t n = session_drain(&r->sess, st->within_ms < left ? st->within_ms : left);
+    size_t n = session_drain(&r->sess, wait);
     if (n == 0 && r->sess.closed == IO_OK)
         return 0;
     struct exchange *ex = new_exchange(r, CMD_END_OF_DATA);
@@ -723,9 +729,9 @@ static int step_expect_silence(struct case_run *r, const struct step *st)
     r->data_mode = 0;
     if (n == 0) {
         ex->closed = r->sess.closed == IO_EOF ? CLOSE_CLEAN : CLOSE_RESET;
-        judge_silence_broken(&r->jc, ex, st, st->within_ms);
+        judge_silence_broken(&r->jc, ex, st, wait);
     } else if (read_reply(r, ex, started) == 0) {
-        judge_silence_broken(&r->jc, ex, st, st->within_ms);
+        judge_silence_broken(&r->jc, ex, st, wait);
     }
     r->gone = 1;    /* whatever state the server is in now, nothing more is sent */
     return -1;
