@@ -121,7 +121,7 @@ def run_probe(server, port, workdir, state, starttls):
     script, _, suites = VARIANTS.get(server, (server, {}, []))
     first, second = RCPT[script]
     cmd = [BIN, "--suites-dir", os.path.join(SRC, "suites"), "--rcpt", first, "--rcpt", second,
-           "--timeout", "10", "-j", "4", "--json", report, "--junit", junit, "--html", html,
+           "--timeout", "10", "-j", "8", "--json", report, "--junit", junit, "--html", html,
            "--cacert", os.path.join(state, "tls", "cert.pem")]
     cmd += ["--starttls"] if starttls else []
     for suite in suites:
@@ -168,7 +168,8 @@ def main():
         # in the sanitizer round: the reports are the same bytes, and that
         # round is about smtpspec's memory, which writing them exercised.
         name = server + ("-starttls" if starttls else "")
-        if not os.environ.get("SMTPSPEC_SANITIZED"):
+        # (a variant writes its reports as the plain run does: not checked again)
+        if not os.environ.get("SMTPSPEC_SANITIZED") and server not in VARIANTS:
             for ext in ("json", "html", "xml"):
                 shutil.copy(os.path.join(workdir, "report." + ext),
                             consumers.artifact(name + "." + ext))
