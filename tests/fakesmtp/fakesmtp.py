@@ -788,8 +788,9 @@ class _Session:
             if self.buf.startswith(b".\r\n"):
                 del self.buf[:3]
                 return b""
-            hits = [(self.buf.find(e, scan_from), -len(e)) for e in ends]
-            hits = [(i, -n) for i, n in hits if i >= 0]
+            # the earliest end; at the same place, the longest (a real
+            # <CRLF>.<CRLF> is not cut short by a "<CRLF>.<CR>" end)
+            hits = [(i, -len(e)) for e in ends for i in [self.buf.find(e, scan_from)] if i >= 0]
             upto = min(hits)[0] + 2 if hits else len(self.buf)
             if self.sc.get("bare_in_data") == "refuse" and has_bare_cr_lf(bytes(self.buf[:upto])):
                 self.send(reply_line(521, "5.5.2 %s: bare <CR> or <LF> received"
@@ -797,6 +798,7 @@ class _Session:
                 self.close_cleanly()
             if hits:
                 i, n = min(hits)
+                n = -n
                 raw = bytes(self.buf[:i]) + b"\r\n"
                 del self.buf[:i + n]
                 return raw

@@ -119,7 +119,17 @@ class Smuggling(unittest.TestCase):
             data = [d for d in srv.received if b"smuggling probe" in d][0]
             messages = srv.messages
         self.assertTrue(data.endswith(b"smtpspec probe\n.\n"), data[-40:])
-        self.assertEqual(len(messages), 1)
+        # the control message, and the first part of the probe
+        self.assertEqual(len(messages), 2)
+        self.assertIn(b"smtpspec control", messages[0])
+
+    def test_refusal_of_the_control_is_inconclusive(self):
+        """Greylisting refuses the clean message too: the probe's refusal
+        proves nothing, and the case does not pass."""
+        greylist = {"bare_in_data": "reject", "data_end_reply": "451 4.7.1 greylisted\r\n"}
+        rc, case = run_case(SUITE, "smuggling-lf-dot-lf", greylist, extra_args=RCPT)
+        self.assertEqual(case["verdict"], "skip")
+        self.assertIn("inconclusive", case["reason"])
 
     def test_skipped_without_rcpt_and_says_why(self):
         rc, case = run_case(SUITE, "smuggling-lf-dot-lf", {})
