@@ -236,7 +236,7 @@ static void list_cases(const struct suites *s, const struct casedef **cases, siz
             for (size_t k = 0; k < c->nneeds_no_ext; k++)
                 printf(" [needs no %s]", c->needs_no_ext[k]);
             if (c->plaintext)
-                printf(" [plaintext: not under --starttls]");
+                printf(" [plaintext: not under --starttls or smtps]");
             if (c->profile >= 0)
                 printf(" [profile %s]", profile_name((enum profile)c->profile));
             printf("\n");

@@ -812,6 +812,9 @@ static const char *precheck(const struct case_run *r, char *buf, size_t len)
         return "the case runs over TLS: give an smtps:// target or --starttls";
     if (r->cfg->starttls && d->plaintext)
         return "the case is about the plaintext session; it does not run under --starttls";
+    if (r->cfg->conn.tls && d->plaintext)
+        return "the case is about the plaintext session; it does not run over implicit TLS "
+               "(smtps://)";
     if (r->cfg->starttls && !word_listed(r->info->keywords, "STARTTLS"))
         return "--starttls: the server does not advertise STARTTLS in its EHLO reply";
     if (r->cfg->starttls && !r->info->tls_keywords) {

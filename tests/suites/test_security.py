@@ -230,6 +230,18 @@ class AuthExposure(unittest.TestCase):
             "auth-login-in-plaintext": [(open_auth, "warn", "4954-4-no-plaintext-passwords"),
                                         (fixed(), "pass", None)]}, extra_args=cacert())
 
+    def test_plaintext_probes_skip_over_smtps(self):
+        """Over implicit TLS a password mechanism is protected: no warn."""
+        implicit = {"implicit_tls": {"cert": os.path.join(CERTS, "valid.pem"),
+                                     "key": os.path.join(CERTS, "valid.key")},
+                    "auth": {"user": "u", "pass": "p"}}
+        for cid in ("auth-offered-in-plaintext", "auth-plain-in-plaintext",
+                    "auth-login-in-plaintext"):
+            rc, case = run_case(SUITE, cid, implicit, extra_args=cacert(), scheme="smtps")
+            with self.subTest(case=cid):
+                self.assertEqual(case["verdict"], "skip")
+                self.assertIn("implicit TLS", case["reason"])
+
     def test_mail_before_starttls_is_info(self):
         assert_deviations_caught(self, SUITE, {"mail-before-starttls": [
             ({"tls": tls()}, "info", "3207-4-may-require-tls"),
